@@ -14,18 +14,51 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 # Short passages, written for the tests, three or so per label.
 PASSAGES = [
-    ("From April every ward must complete the falls checklist; compliance is reported monthly to the board.", "managerial"),
-    ("The executive team has set a target of 95 per cent and divisions below it will submit recovery plans.", "managerial"),
-    ("National guidance requires all providers to adopt the new discharge standard by the end of the quarter.", "managerial"),
-    ("Nurses on the night shift started their own huddle because patients waited too long. Nobody asked them to.", "grassroots"),
-    ("Parents and carers organised a petition and ran their own meetings to save the respite centre.", "grassroots"),
-    ("We got fed up and changed the rota ourselves; three other wards copied it through our group chat.", "grassroots"),
-    ("The board funds release time while each team picks the change it cares about and champions report back.", "hybrid"),
-    ("The council will fund community organisers, but residents decide which projects go ahead.", "hybrid"),
-    ("A national programme sets direction and resources while local teams own and design the improvements.", "hybrid"),
+    (
+        "From April every ward must complete the falls checklist; compliance is reported monthly to the board.",
+        "managerial",
+    ),
+    (
+        "The executive team has set a target of 95 per cent and divisions below it will submit recovery plans.",
+        "managerial",
+    ),
+    (
+        "National guidance requires all providers to adopt the new discharge standard by the end of the quarter.",
+        "managerial",
+    ),
+    (
+        "Nurses on the night shift started their own huddle because patients waited too long. Nobody asked them to.",
+        "grassroots",
+    ),
+    (
+        "Parents and carers organised a petition and ran their own meetings to save the respite centre.",
+        "grassroots",
+    ),
+    (
+        "We got fed up and changed the rota ourselves; three other wards copied it through our group chat.",
+        "grassroots",
+    ),
+    (
+        "The board funds release time while each team picks the change it cares about and champions report back.",
+        "hybrid",
+    ),
+    (
+        "The council will fund community organisers, but residents decide which projects go ahead.",
+        "hybrid",
+    ),
+    (
+        "A national programme sets direction and resources while local teams own and design the improvements.",
+        "hybrid",
+    ),
     ("Salary 28,407 to 34,581 per annum; 37.5 hours a week; closing date 14 March.", "none"),
-    ("Apologies were received from the finance director. The minutes of the last meeting were approved.", "none"),
-    ("Participants were randomised 1:1 and the primary outcome was length of stay at 30 days.", "none"),
+    (
+        "Apologies were received from the finance director. The minutes of the last meeting were approved.",
+        "none",
+    ),
+    (
+        "Participants were randomised 1:1 and the primary outcome was length of stay at 30 days.",
+        "none",
+    ),
 ]
 
 
@@ -37,8 +70,12 @@ def make_tiny_encoder(folder: Path) -> Path:
 
     tokenizer = AutoTokenizer.from_pretrained(str(packaged_encoder_path()))
     config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=512,
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
     )
     import torch
 
@@ -59,7 +96,14 @@ def write_corpus(path: Path, repeat: int = 3) -> Path:
     for copy in range(repeat):
         split = ["train", "validation", "test"][copy % 3]
         for i, (text, label) in enumerate(PASSAGES):
-            rows.append({"id": f"{copy}-{i}", "text": text if copy == 0 else f"{text} ({copy})", "label": label, "split": split})
+            rows.append(
+                {
+                    "id": f"{copy}-{i}",
+                    "text": text if copy == 0 else f"{text} ({copy})",
+                    "label": label,
+                    "split": split,
+                }
+            )
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     return path
 
@@ -72,10 +116,19 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory, tiny_encoder: Path) -> 
 
     root = tmp_path_factory.mktemp("tiny-model")
     corpus = write_corpus(root / "corpus.jsonl")
-    config = load_config(None, [
-        f"base_model={tiny_encoder}", f"data.train={corpus}", f"output_dir={root / 'model'}",
-        "train.method=full", "train.epochs=1", "train.batch_size=8", "train.max_length=64", "train.stride=16",
-    ])
+    config = load_config(
+        None,
+        [
+            f"base_model={tiny_encoder}",
+            f"data.train={corpus}",
+            f"output_dir={root / 'model'}",
+            "train.method=full",
+            "train.epochs=1",
+            "train.batch_size=8",
+            "train.max_length=64",
+            "train.stride=16",
+        ],
+    )
     return train(config, log=lambda _: None)
 
 
