@@ -257,7 +257,7 @@ def _run(args: argparse.Namespace) -> int:
             label_column=args.label_column,
             id_column=args.id_column,
             coders=[c.strip() for c in args.coders.split(",")] if args.coders else None,
-            long_format=long_format,  # type: ignore[arg-type]
+            long_format=long_format,
             baseline_train=None if args.baseline_train == "none" else args.baseline_train,
             resamples=args.bootstrap,
             seed=args.seed,

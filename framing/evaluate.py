@@ -53,7 +53,7 @@ def agreement(
     base = classification_metrics(g, p, scheme.labels)
     stats: dict[str, Callable[[np.ndarray], float]] = {
         "accuracy": lambda i: float(np.mean(g[i] == p[i])),
-        "macro_f1": lambda i: float(classification_metrics(g[i], p[i], scheme.labels)["macro_f1"]),  # type: ignore[arg-type]
+        "macro_f1": lambda i: float(classification_metrics(g[i], p[i], scheme.labels)["macro_f1"]),
         "kappa": lambda i: cohen_kappa(g[i], p[i]),
         "alpha": lambda i: krippendorff_alpha([g[i], p[i]], scheme.labels),
     }

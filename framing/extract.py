@@ -76,6 +76,7 @@ def find_sources(
     for item in inputs:
         spec = str(item)
         paths: list[tuple[Path, Path | None]]
+        root: Path | None
         if any(ch in spec for ch in "*?["):
             matches = sorted(glob.glob(spec, recursive=True))
             if not matches:
@@ -277,11 +278,13 @@ def _pdf(path: Path) -> Document:
 
     reader = PdfReader(str(path))
     if reader.is_encrypted:
+        from pypdf import PasswordType
+
         try:
-            ok = reader.decrypt("")
+            opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
         except Exception:
-            ok = 0
-        if not ok:
+            opened = False
+        if not opened:
             raise ExtractionError("encrypted PDF (a password is needed)")
     parts: list[str] = []
     starts: list[int] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from framing.errors import FramingError
 
@@ -78,13 +79,14 @@ class LabelScheme:
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> LabelScheme:
         try:
+            labels: Any = data["labels"]
+            descriptions: Any = data.get("descriptions") or {}
+            positions: Any = data.get("positions") or {}
             return cls(
                 name=str(data.get("name", "custom")),
-                labels=tuple(str(x) for x in data["labels"]),  # type: ignore[attr-defined]
-                descriptions={
-                    str(k): str(v) for k, v in dict(data.get("descriptions") or {}).items()
-                },  # type: ignore[call-overload]
-                positions={str(k): float(v) for k, v in dict(data.get("positions") or {}).items()},  # type: ignore[call-overload]
+                labels=tuple(str(x) for x in labels),
+                descriptions={str(k): str(v) for k, v in dict(descriptions).items()},
+                positions={str(k): float(v) for k, v in dict(positions).items()},
                 none_label=None if data.get("none_label") is None else str(data["none_label"]),
             )
         except (KeyError, TypeError, ValueError) as exc:

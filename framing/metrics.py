@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 from sklearn.metrics import (
@@ -13,10 +14,10 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+Codes: TypeAlias = Sequence[Any] | np.ndarray  # one label per unit; None where a coder gave no code
 
-def classification_metrics(
-    gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]
-) -> dict[str, object]:
+
+def classification_metrics(gold: Codes, predicted: Codes, labels: Sequence[str]) -> dict[str, Any]:
     """Accuracy, macro-F1 over the labels present in gold or predictions, per-class P/R/F1, confusion matrix.
 
     Macro-F1 averages over the labels that occur in either column, so a scheme label
@@ -50,7 +51,7 @@ def classification_metrics(
     }
 
 
-def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
+def cohen_kappa(a: Codes, b: Codes) -> float:
     """Cohen's kappa of two coders over the units both coded."""
     if len(a) == 0:
         return float("nan")
@@ -59,9 +60,7 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
     return float(cohen_kappa_score(list(a), list(b)))
 
 
-def krippendorff_alpha(
-    codes: np.ndarray | Sequence[Sequence[object]], labels: Sequence[str]
-) -> float:
+def krippendorff_alpha(codes: np.ndarray | Sequence[Codes], labels: Sequence[str]) -> float:
     """Nominal Krippendorff's alpha; ``codes`` is coders x units, with None for a missing code."""
     import krippendorff
 

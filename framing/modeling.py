@@ -115,7 +115,7 @@ class FramingClassifier:
         ``backend``: "torch" (full precision), "int8" (dynamic int8 quantisation of the
         linear layers, CPU only, several times faster), or "auto" (int8 on CPU, torch on GPU).
         """
-        folder = DEFAULT_MODEL if path in (None, DEFAULT_BASE) else Path(path)  # type: ignore[arg-type]
+        folder = DEFAULT_MODEL if path in (None, DEFAULT_BASE) else Path(path)
         settings_path = folder / SETTINGS_FILE
         if folder.is_dir() and not settings_path.is_file():
             raise FramingError(

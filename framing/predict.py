@@ -14,7 +14,6 @@ same). At the end the parts are streamed into ``passages.<fmt>``, ``documents.<f
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import json
 import os
@@ -27,7 +26,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-import pandas as pd
 
 from framing.errors import FramingError
 from framing.extract import ExtractionError, Source, extract, find_sources
@@ -361,44 +359,71 @@ def _consolidate(
 ) -> Path:
     """Stream the parts of one kind into one file, written to a temporary name and renamed."""
     tmp = target.with_name(target.name + ".tmp")
-    writer: Any = None
     try:
-        with (
-            tmp.open("w", encoding="utf-8", newline="")
-            if fmt != "parquet"
-            else io.BytesIO() as handle
-        ):
-            for rows in _part_rows(parts, kind):
-                if fmt == "jsonl":
-                    handle.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-                elif fmt == "csv":
-                    if writer is None:
-                        writer = csv.DictWriter(
-                            handle,
-                            fieldnames=columns or list(rows[0]) if (columns or rows) else [],
-                            extrasaction="ignore",
-                        )
-                        writer.writeheader()
-                    writer.writerows(rows)
-                elif rows:
-                    import pyarrow as pa
-                    import pyarrow.parquet as pq
-
-                    table = pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)
-                    if writer is None:
-                        writer = pq.ParquetWriter(str(tmp), table.schema)
-                    writer.write_table(table.cast(writer.schema))
-            if fmt == "csv" and writer is None:
-                csv.writer(handle).writerow(columns or ["doc_id"])
         if fmt == "parquet":
-            if writer is not None:
-                writer.close()
-            else:
-                pd.DataFrame(columns=columns or ["doc_id"]).to_parquet(tmp)
+            _write_parquet(_part_rows(parts, kind), tmp)
+        else:
+            with tmp.open("w", encoding="utf-8", newline="") as handle:
+                if fmt == "jsonl":
+                    for rows in _part_rows(parts, kind):
+                        handle.write(
+                            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+                        )
+                else:
+                    _write_csv(_part_rows(parts, kind), handle, columns)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def _write_csv(
+    parts: Iterator[list[dict[str, Any]]], handle: IO[str], columns: list[str] | None
+) -> None:
+    writer: csv.DictWriter[str] | None = None
+    for rows in parts:
+        if rows and writer is None:
+            writer = csv.DictWriter(
+                handle, fieldnames=columns or list(rows[0]), extrasaction="ignore"
+            )
+            writer.writeheader()
+        if writer is not None:
+            writer.writerows(rows)
+    if writer is None:
+        csv.writer(handle).writerow(columns or ["doc_id"])
+
+
+def _write_parquet(parts: Iterator[list[dict[str, Any]]], path: Path) -> None:
+    """One Parquet file, part by part; a column that is empty in the first part becomes float or string."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer: pq.ParquetWriter | None = None
+    for rows in parts:
+        if not rows:
+            continue
+        table = pa.Table.from_pylist(rows)
+        if writer is None:
+            fields = [
+                pa.field(
+                    f.name,
+                    (pa.float64() if f.name in _NUMERIC else pa.string())
+                    if pa.types.is_null(f.type)
+                    else pa.float64()
+                    if f.name in _NUMERIC
+                    else f.type,
+                )
+                for f in table.schema
+            ]
+            writer = pq.ParquetWriter(str(path), pa.schema(fields))
+        writer.write_table(table.cast(writer.schema))
+    if writer is None:
+        pq.write_table(pa.table({"doc_id": pa.array([], pa.string())}), str(path))
+    else:
+        writer.close()
+
+
+_NUMERIC = {"page", "position", "mean_confidence"}
 
 
 def _summarise(out: Path, parts: Path, scheme: LabelScheme) -> dict[str, int]:
@@ -459,7 +484,7 @@ def _histogram(positions: list[float]) -> bytes:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
-    ax.hist(positions, bins=np.linspace(-1, 1, 21), color="#4c72b0", edgecolor="white")
+    ax.hist(positions, bins=[i / 10 for i in range(-10, 11)], color="#4c72b0", edgecolor="white")
     ax.set_xlabel("position: -1 top-down (managerial) .. +1 bottom-up (grassroots)")
     ax.set_ylabel("documents")
     ax.set_xlim(-1, 1)

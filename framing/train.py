@@ -165,7 +165,7 @@ def train(config: Config, *, resume: bool = True, log: Callable[[str], None] = p
             [scheme.labels[i] for i in predicted],
             scheme.labels,
         )
-        return {"macro_f1": float(m["macro_f1"]), "accuracy": float(m["accuracy"])}  # type: ignore[arg-type]
+        return {"macro_f1": float(m["macro_f1"]), "accuracy": float(m["accuracy"])}
 
     callbacks = (
         [EarlyStoppingCallback(early_stopping_patience=tc.early_stopping_patience)]
@@ -187,6 +187,7 @@ def train(config: Config, *, resume: bool = True, log: Callable[[str], None] = p
         log(f"resuming from {checkpoint}")
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
 
+    assert trainer.model is not None  # the Trainer was given a model
     classifier = FramingClassifier(
         model=trainer.model.eval(),
         tokenizer=tokenizer,
@@ -311,7 +312,11 @@ class WeightedTrainer(Trainer):
         self.class_weights = class_weights
 
     def compute_loss(
-        self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, **_: Any
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, Any],
+        return_outputs: bool = False,
+        num_items_in_batch: Any = None,
     ) -> Any:
         labels = inputs.pop("labels")
         outputs = model(**inputs)
