@@ -118,6 +118,11 @@ def load_annotated(
         needed += list(coders)
     elif label_column:
         needed.append(label_column)
+    if coders and "codes" in frame.columns and any(c not in frame.columns for c in coders):
+        # JSON records often keep the coders' labels together: {"codes": {"A": .., "B": ..}}
+        for coder in coders:
+            if coder not in frame.columns:
+                frame[coder] = [codes.get(coder) if isinstance(codes, dict) else None for codes in frame["codes"]]
     if id_column and long_format is None and id_column not in frame.columns:
         # ids are optional: row numbers stand in for them
         frame[id_column] = [str(i) for i in range(1, len(frame) + 1)]

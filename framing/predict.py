@@ -120,9 +120,14 @@ def _open_job(out: Path, job: dict[str, Any], overwrite: bool) -> Path:
     """Create the output folder, or check that an existing one belongs to the same job."""
     parts = out / PARTS
     job_path = out / JOB_FILE
-    if overwrite and out.exists():
+    if overwrite and job_path.is_file():
+        # only what a job writes is removed: a researcher's own files in --out are never touched
         shutil.rmtree(parts, ignore_errors=True)
-        job_path.unlink(missing_ok=True)
+        for name in (JOB_FILE, "errors.csv", "summary.md", "summary.html", "positions.png"):
+            (out / name).unlink(missing_ok=True)
+        for fmt in FORMATS:
+            for kind in ("passages", "documents"):
+                (out / f"{kind}.{fmt}").unlink(missing_ok=True)
     if job_path.is_file():
         previous = json.loads(job_path.read_text(encoding="utf-8"))
         changed = sorted(k for k in job if previous.get(k) != job[k])

@@ -52,29 +52,36 @@ def load_splits(config: Config, scheme: LabelScheme) -> pd.DataFrame:
         id_column=data.id_column,
         skip_invalid=data.skip_invalid,
     )
+    present = set(frame["label"])
+    missing = [label for label in scheme.labels if label not in present]
+    if missing:
+        raise FramingError(
+            f"{data.train}: labels {missing} of scheme {scheme.name!r} have no training passages; "
+            f"the data's labels are {sorted(present)}"
+        )
     if data.split_column and data.split_column in frame.columns:
         split = frame[data.split_column].astype(str).str.strip().str.lower()
         bad = sorted(set(split) - set(SPLITS))
         if bad:
-            raise FramingError(
-                f"{data.train}: column {data.split_column!r} has values {bad}; allowed: {list(SPLITS)}"
-            )
+            raise FramingError(f"{data.train}: column {data.split_column!r} has values {bad}; allowed: {list(SPLITS)}")
         frame["split"] = split
     else:
-        frame["split"] = assign_splits(
-            frame,
-            validation_size=data.validation_size,
-            test_size=data.test_size,
-            seed=data.seed,
-            stratify_columns=("label",),
-            group_column=data.group_column,
-        )
+        try:
+            frame["split"] = assign_splits(
+                frame,
+                validation_size=data.validation_size,
+                test_size=data.test_size,
+                seed=data.seed,
+                stratify_columns=("label",),
+                group_column=data.group_column,
+            )
+        except ValueError as exc:
+            raise FramingError(
+                f"{data.train}: cannot split {len(frame)} passages by label ({exc}); add more passages or a split column"
+            ) from None
     train_labels = set(frame.loc[frame["split"] == "train", "label"])
-    missing = [label for label in scheme.labels if label not in train_labels]
-    if missing:
-        raise FramingError(
-            f"{data.train}: labels {missing} of scheme {scheme.name!r} have no training passages; the data's labels are {sorted(train_labels)}"
-        )
+    if set(scheme.labels) - train_labels:
+        raise FramingError(f"{data.train}: labels {sorted(set(scheme.labels) - train_labels)} have no passages in the train split")
     if not (frame["split"] == "validation").any():
         raise FramingError(
             f"{data.train}: no validation passages (needed for early stopping and calibration)"
