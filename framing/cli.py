@@ -151,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="gold (adjudicated) label column (default: %(default)s)",
     )
     p.add_argument("--id-column", default="id")
+    p.add_argument(
+        "--split",
+        default=None,
+        help="score only the units whose 'split' column has this value (e.g. test)",
+    )
     p.add_argument("--coders", default=None, help="comma-separated coder columns, e.g. a,b,c")
     p.add_argument(
         "--long",
@@ -180,7 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
         "label shares and genre/topic floors. Prints the counts; exits 1 when a check fails.",
     )
     corpus_sub = p.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
-    c = corpus_sub.add_parser("check", help="validate a corpus file and print its counts")
+    c = corpus_sub.add_parser(
+        "check",
+        help="validate a corpus file and print its counts",
+        description="Validate an annotated corpus (one record per passage: id, text, label, genre, topic, hard, "
+        "rationale, split) and print counts by label, split, genre and topic. Exits 1 when a check fails.",
+        epilog=EXAMPLES["corpus"],
+        formatter_class=fmt,
+    )
     c.add_argument("path", nargs="?", default="data/corpus/corpus.jsonl")
     c.add_argument(
         "--no-floors",
@@ -260,6 +272,7 @@ def _run(args: argparse.Namespace) -> int:
             long_format=long_format,
             baseline_train=None if args.baseline_train == "none" else args.baseline_train,
             resamples=args.bootstrap,
+            split=args.split,
             seed=args.seed,
         )
         m = metrics["model"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from framing.errors import FramingError
 
@@ -62,6 +62,14 @@ class TrainConfig(_Section):
     seed: int = 13
     lora: LoraConfig = LoraConfig()
 
+    @model_validator(mode="after")
+    def _stride_fits_window(self) -> TrainConfig:
+        if self.stride >= self.max_length // 2:
+            raise ValueError(
+                f"stride ({self.stride}) must be less than half of max_length ({self.max_length})"
+            )
+        return self
+
 
 class LabelConfig(_Section):
     """Batch labelling settings."""
@@ -110,7 +118,11 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
-        msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        msg = (
+            "unknown key"
+            if first["type"] == "extra_forbidden"
+            else first["msg"].removeprefix("Value error, ")
+        )
         raise FramingError(f"{where}: {key}: {msg}") from None
 
 

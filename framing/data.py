@@ -122,7 +122,10 @@ def load_annotated(
         # JSON records often keep the coders' labels together: {"codes": {"A": .., "B": ..}}
         for coder in coders:
             if coder not in frame.columns:
-                frame[coder] = [codes.get(coder) if isinstance(codes, dict) else None for codes in frame["codes"]]
+                frame[coder] = [
+                    codes.get(coder) if isinstance(codes, dict) else None
+                    for codes in frame["codes"]
+                ]
     if id_column and long_format is None and id_column not in frame.columns:
         # ids are optional: row numbers stand in for them
         frame[id_column] = [str(i) for i in range(1, len(frame) + 1)]

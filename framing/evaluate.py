@@ -80,6 +80,7 @@ def evaluate(
     baseline_train: str | Path | None = "data/corpus/corpus.jsonl",
     resamples: int = 1000,
     seed: int = 13,
+    split: str | None = None,
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
 ) -> dict[str, Any]:
     """Score ``model`` (default: the shipped one) or ``predictions`` against ``gold_path``; write the report."""
@@ -106,6 +107,10 @@ def evaluate(
     )
     notes: list[str] = []
     skipped = len(table) - len(gold) if long_format is None else 0
+    if split is not None:
+        if "split" not in gold.columns:
+            raise FramingError(f"{gold_path}: --split {split} needs a 'split' column")
+        gold = gold[gold["split"] == split].reset_index(drop=True)
     if skipped:
         notes.append(
             f"{skipped} unit(s) without a usable code were left out (see the first on stderr)"

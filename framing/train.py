@@ -63,7 +63,9 @@ def load_splits(config: Config, scheme: LabelScheme) -> pd.DataFrame:
         split = frame[data.split_column].astype(str).str.strip().str.lower()
         bad = sorted(set(split) - set(SPLITS))
         if bad:
-            raise FramingError(f"{data.train}: column {data.split_column!r} has values {bad}; allowed: {list(SPLITS)}")
+            raise FramingError(
+                f"{data.train}: column {data.split_column!r} has values {bad}; allowed: {list(SPLITS)}"
+            )
         frame["split"] = split
     else:
         try:
@@ -81,7 +83,9 @@ def load_splits(config: Config, scheme: LabelScheme) -> pd.DataFrame:
             ) from None
     train_labels = set(frame.loc[frame["split"] == "train", "label"])
     if set(scheme.labels) - train_labels:
-        raise FramingError(f"{data.train}: labels {sorted(set(scheme.labels) - train_labels)} have no passages in the train split")
+        raise FramingError(
+            f"{data.train}: labels {sorted(set(scheme.labels) - train_labels)} have no passages in the train split"
+        )
     if not (frame["split"] == "validation").any():
         raise FramingError(
             f"{data.train}: no validation passages (needed for early stopping and calibration)"
@@ -163,6 +167,7 @@ def train(config: Config, *, resume: bool = True, log: Callable[[str], None] = p
         logging_strategy="epoch",
         disable_tqdm=True,
         dataloader_num_workers=0,
+        train_sampling_strategy="group_by_length",  # batches of similar length: little padding
     )
 
     def compute_metrics(pred: Any) -> dict[str, float]:

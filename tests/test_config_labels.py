@@ -14,7 +14,10 @@ def test_default_config_file_matches_built_in_defaults():
 
 
 def test_override_sets_nested_keys_with_yaml_types():
-    config = load_config(None, ["train.epochs=3", "train.lora.target_modules=[query, value]", "data.skip_invalid=true"])
+    config = load_config(
+        None,
+        ["train.epochs=3", "train.lora.target_modules=[query, value]", "data.skip_invalid=true"],
+    )
     assert config.train.epochs == 3
     assert config.train.lora.target_modules == ["query", "value"]
     assert config.data.skip_invalid is True
@@ -28,6 +31,7 @@ def test_override_sets_nested_keys_with_yaml_types():
         ("train.method=adapter", "train.method:"),
         ("label.review_threshold=2", "label.review_threshold:"),
         ("colour=blue", "colour: unknown key"),
+        ("train.stride=200", "train: stride (200) must be less than half of max_length"),
     ],
 )
 def test_bad_keys_and_types_are_named(override, message):
@@ -69,7 +73,13 @@ def test_scheme_ids_and_framing_labels():
 
 
 def test_custom_scheme_round_trip_and_errors():
-    scheme = get_scheme({"name": "stance", "labels": ["for", "against", "neutral"], "positions": {"for": 1, "against": -1}})
+    scheme = get_scheme(
+        {
+            "name": "stance",
+            "labels": ["for", "against", "neutral"],
+            "positions": {"for": 1, "against": -1},
+        }
+    )
     assert isinstance(scheme, LabelScheme)
     assert LabelScheme.from_dict(scheme.to_dict()) == scheme
     assert scheme.none_label is None

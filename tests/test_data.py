@@ -43,8 +43,12 @@ def test_datasets_folder_loads(tmp_path):
 
 def test_configurable_columns(tmp_path):
     path = tmp_path / "x.csv"
-    pd.DataFrame([{"uid": r["id"], "body": r["text"], "code": r["label"]} for r in ROWS]).to_csv(path, index=False)
-    out = load_annotated(path, DEFAULT_SCHEME, text_column="body", label_column="code", id_column="uid")
+    pd.DataFrame([{"uid": r["id"], "body": r["text"], "code": r["label"]} for r in ROWS]).to_csv(
+        path, index=False
+    )
+    out = load_annotated(
+        path, DEFAULT_SCHEME, text_column="body", label_column="code", id_column="uid"
+    )
     assert list(out["label"]) == ["managerial", "grassroots", "hybrid"]
 
 
@@ -57,9 +61,18 @@ def _write(tmp_path, rows, name="bad.csv"):
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ([{"id": "1", "text": "x", "label": "top-down"}], r"row 1: unknown label 'top-down'; allowed: \['managerial'"),
+        (
+            [{"id": "1", "text": "x", "label": "top-down"}],
+            r"row 1: unknown label 'top-down'; allowed: \['managerial'",
+        ),
         ([{"id": "1", "text": "  ", "label": "hybrid"}], "row 1: empty text"),
-        ([{"id": "1", "text": "a", "label": "hybrid"}, {"id": "1", "text": "b", "label": "none"}], "row 2: duplicate id '1'"),
+        (
+            [
+                {"id": "1", "text": "a", "label": "hybrid"},
+                {"id": "1", "text": "b", "label": "none"},
+            ],
+            "row 2: duplicate id '1'",
+        ),
         ([{"id": "1", "body": "a", "label": "hybrid"}], r"missing column\(s\) \['text'\]"),
     ],
 )
@@ -72,7 +85,14 @@ def test_bad_rows_name_file_row_and_problem(tmp_path, rows, message):
 
 
 def test_skip_invalid_drops_and_counts(tmp_path, capsys):
-    path = _write(tmp_path, [*ROWS, {"id": "d", "text": "", "label": "hybrid"}, {"id": "e", "text": "t", "label": "??"}])
+    path = _write(
+        tmp_path,
+        [
+            *ROWS,
+            {"id": "d", "text": "", "label": "hybrid"},
+            {"id": "e", "text": "t", "label": "??"},
+        ],
+    )
     out = load_annotated(path, DEFAULT_SCHEME, skip_invalid=True)
     assert len(out) == 3
     assert "skipped 2 invalid row(s)" in capsys.readouterr().err
@@ -96,13 +116,21 @@ def test_non_utf8_and_bad_json_are_one_line_errors(tmp_path):
 def test_wide_coders_majority_adjudication_and_ties(tmp_path):
     rows = [
         {"id": "1", "text": "t1", "a": "managerial", "b": "managerial", "c": "hybrid"},
-        {"id": "2", "text": "t2", "a": "grassroots", "b": "hybrid", "c": ""},  # tie, no adjudication
+        {
+            "id": "2",
+            "text": "t2",
+            "a": "grassroots",
+            "b": "hybrid",
+            "c": "",
+        },  # tie, no adjudication
         {"id": "3", "text": "t3", "a": "hybrid", "b": "Hybrid", "c": "grassroots"},
     ]
     path = _write(tmp_path, rows, "coders.csv")
     with pytest.raises(FramingError, match="row 2: coders tie"):
         load_annotated(path, DEFAULT_SCHEME, coders=["a", "b", "c"], label_column=None)
-    out = load_annotated(path, DEFAULT_SCHEME, coders=["a", "b", "c"], label_column=None, skip_invalid=True)
+    out = load_annotated(
+        path, DEFAULT_SCHEME, coders=["a", "b", "c"], label_column=None, skip_invalid=True
+    )
     assert list(out["label"]) == ["managerial", "hybrid"]
     assert out["codes"].iloc[1] == {"a": "hybrid", "b": "hybrid", "c": "grassroots"}
     rows[1]["label"] = "grassroots"  # adjudicated label settles the tie
@@ -115,10 +143,25 @@ def test_wide_coders_majority_adjudication_and_ties(tmp_path):
 
 def test_codes_dict_column_from_jsonl(tmp_path):
     path = tmp_path / "dev.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in [
-        {"id": "p1", "text": "x", "label": "hybrid", "codes": {"A": "hybrid", "B": "managerial", "C": "hybrid"}},
-        {"id": "p2", "text": "y", "label": "managerial", "codes": {"A": "managerial", "B": "managerial", "C": "managerial"}},
-    ]))
+    path.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {
+                    "id": "p1",
+                    "text": "x",
+                    "label": "hybrid",
+                    "codes": {"A": "hybrid", "B": "managerial", "C": "hybrid"},
+                },
+                {
+                    "id": "p2",
+                    "text": "y",
+                    "label": "managerial",
+                    "codes": {"A": "managerial", "B": "managerial", "C": "managerial"},
+                },
+            ]
+        )
+    )
     out = load_annotated(path, DEFAULT_SCHEME, coders=["A", "B", "C"])
     assert out["codes"].iloc[0] == {"A": "hybrid", "B": "managerial", "C": "hybrid"}
 
@@ -132,7 +175,9 @@ def test_long_format(tmp_path):
         {"unit": "u2", "coder": "cat", "code": "hybrid", "text": "t2"},
     ]
     path = _write(tmp_path, rows, "long.csv")
-    out = load_annotated(path, DEFAULT_SCHEME, id_column="unit", long_format=("coder", "code"), label_column=None)
+    out = load_annotated(
+        path, DEFAULT_SCHEME, id_column="unit", long_format=("coder", "code"), label_column=None
+    )
     assert list(out["id"]) == ["u1", "u2"]
     assert list(out["label"]) == ["managerial", "grassroots"]
     assert out["codes"].iloc[0] == {"ann": "managerial", "bob": "managerial"}
@@ -149,7 +194,9 @@ def test_majority_label():
 
 def _frame(n=300, groups=False):
     labels = ["managerial", "grassroots", "hybrid", "none"]
-    frame = pd.DataFrame({"label": [labels[i % 4] for i in range(n)], "genre": [f"g{i % 3}" for i in range(n)]})
+    frame = pd.DataFrame(
+        {"label": [labels[i % 4] for i in range(n)], "genre": [f"g{i % 3}" for i in range(n)]}
+    )
     if groups:
         frame["doc_id"] = [f"d{i // 5}" for i in range(n)]
     return frame
@@ -157,8 +204,12 @@ def _frame(n=300, groups=False):
 
 def test_splits_are_stratified_seeded_and_sized():
     frame = _frame()
-    a = assign_splits(frame, validation_size=0.15, test_size=0.15, seed=1, stratify_columns=("label", "genre"))
-    b = assign_splits(frame, validation_size=0.15, test_size=0.15, seed=1, stratify_columns=("label", "genre"))
+    a = assign_splits(
+        frame, validation_size=0.15, test_size=0.15, seed=1, stratify_columns=("label", "genre")
+    )
+    b = assign_splits(
+        frame, validation_size=0.15, test_size=0.15, seed=1, stratify_columns=("label", "genre")
+    )
     assert (a == b).all()
     assert abs((a == "test").mean() - 0.15) < 0.02
     assert abs((a == "validation").mean() - 0.15) < 0.02
@@ -168,7 +219,11 @@ def test_splits_are_stratified_seeded_and_sized():
 
 def test_grouped_splits_keep_documents_whole():
     frame = _frame(groups=True)
-    split = assign_splits(frame, validation_size=0.15, test_size=0.15, seed=3, group_column="doc_id")
-    per_doc = pd.DataFrame({"doc": frame["doc_id"], "split": split}).groupby("doc")["split"].nunique()
+    split = assign_splits(
+        frame, validation_size=0.15, test_size=0.15, seed=3, group_column="doc_id"
+    )
+    per_doc = (
+        pd.DataFrame({"doc": frame["doc_id"], "split": split}).groupby("doc")["split"].nunique()
+    )
     assert (per_doc == 1).all()
     assert set(split) == {"train", "validation", "test"}

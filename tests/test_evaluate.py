@@ -53,14 +53,18 @@ def test_krippendorff_alpha_known_value():
 
 def test_alpha_two_coders_by_hand():
     # pairable values a:5 b:3; one disagreeing unit -> Do = 2/8, De = 2*5*3/(8*7)
-    assert krippendorff_alpha([["a", "a", "b", "b"], ["a", "a", "b", "a"]], ["a", "b"]) == pytest.approx(1 - (2 / 8) / (30 / 56))
+    assert krippendorff_alpha(
+        [["a", "a", "b", "b"], ["a", "a", "b", "a"]], ["a", "b"]
+    ) == pytest.approx(1 - (2 / 8) / (30 / 56))
 
 
 def test_bootstrap_interval_brackets_the_estimate_and_is_seeded():
     values = np.array([1.0] * 70 + [0.0] * 30)
     low, high = bootstrap_ci(lambda i: float(values[i].mean()), len(values), resamples=500, seed=1)
     assert low < 0.7 < high and high - low < 0.25
-    assert (low, high) == bootstrap_ci(lambda i: float(values[i].mean()), len(values), resamples=500, seed=1)
+    assert (low, high) == bootstrap_ci(
+        lambda i: float(values[i].mean()), len(values), resamples=500, seed=1
+    )
 
 
 def test_temperature_scaling_reduces_calibration_error():
@@ -90,16 +94,34 @@ def _gold(tmp_path, rows=None):
 
 def test_model_report_with_coders_and_baseline(tmp_path, tiny_model):
     corpus = write_corpus(tmp_path / "corpus.jsonl")
-    metrics = evaluate(_gold(tmp_path), tmp_path / "out", model=str(tiny_model), coders=["a", "b", "c"], baseline_train=corpus, resamples=50)
+    metrics = evaluate(
+        _gold(tmp_path),
+        tmp_path / "out",
+        model=str(tiny_model),
+        coders=["a", "b", "c"],
+        baseline_train=corpus,
+        resamples=50,
+    )
     out = tmp_path / "out"
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["n_units"] == 9
-    for key in ("accuracy", "macro_f1", "kappa", "alpha", "ci95", "ece", "per_class", "confusion_matrix"):
+    for key in (
+        "accuracy",
+        "macro_f1",
+        "kappa",
+        "alpha",
+        "ci95",
+        "ece",
+        "per_class",
+        "confusion_matrix",
+    ):
         assert key in saved["model"]
     assert set(saved["coders"]["kappa_model_vs"]) == {"a", "b", "c"}
     assert saved["coders"]["alpha_coders"] == pytest.approx(metrics["coders"]["alpha_coders"])
     assert "alpha_coders_plus_model" in saved["coders"]
-    assert saved["baseline"]["accuracy"] == pytest.approx(1.0)  # the baseline was trained on these very texts
+    assert saved["baseline"]["accuracy"] == pytest.approx(
+        1.0
+    )  # the baseline was trained on these very texts
     report = (out / "report.md").read_text()
     assert "TF-IDF + LR baseline" in report and "Krippendorff's alpha among coders" in report
     page = (out / "report.html").read_text()
@@ -111,14 +133,33 @@ def test_model_report_with_coders_and_baseline(tmp_path, tiny_model):
 
 def test_predictions_file_long_format_and_join_problems(tmp_path, capsys):
     long_rows = []
-    for unit, gold in (("u1", "managerial"), ("u2", "grassroots"), ("u3", "hybrid"), ("u4", "grassroots")):
+    for unit, gold in (
+        ("u1", "managerial"),
+        ("u2", "grassroots"),
+        ("u3", "hybrid"),
+        ("u4", "grassroots"),
+    ):
         for coder in ("x", "y"):
             long_rows.append({"unit": unit, "coder": coder, "code": gold})
     gold = tmp_path / "long.csv"
     pd.DataFrame(long_rows).to_csv(gold, index=False)
     preds = tmp_path / "preds.csv"
-    pd.DataFrame({"id": ["u1", "u2", "u3", "zz"], "label": ["managerial", "grassroots", "managerial", "none"]}).to_csv(preds, index=False)
-    metrics = evaluate(gold, tmp_path / "out", predictions=preds, id_column="unit", long_format=("coder", "code"), coders=None, baseline_train=None, resamples=20)
+    pd.DataFrame(
+        {
+            "id": ["u1", "u2", "u3", "zz"],
+            "label": ["managerial", "grassroots", "managerial", "none"],
+        }
+    ).to_csv(preds, index=False)
+    metrics = evaluate(
+        gold,
+        tmp_path / "out",
+        predictions=preds,
+        id_column="unit",
+        long_format=("coder", "code"),
+        coders=None,
+        baseline_train=None,
+        resamples=20,
+    )
     assert metrics["n_units"] == 3
     assert metrics["model"]["accuracy"] == pytest.approx(2 / 3)
     assert any("1 gold unit(s) have no prediction" in n and "u4" in n for n in metrics["notes"])
@@ -133,7 +174,14 @@ def test_bad_gold_inputs_still_give_a_report(tmp_path):
     ]
     preds = tmp_path / "p.csv"
     pd.DataFrame({"id": ["1", "3"], "label": ["managerial", "hybrid"]}).to_csv(preds, index=False)
-    metrics = evaluate(_gold(tmp_path, rows), tmp_path / "out", predictions=preds, coders=None, baseline_train=None, resamples=20)
+    metrics = evaluate(
+        _gold(tmp_path, rows),
+        tmp_path / "out",
+        predictions=preds,
+        coders=None,
+        baseline_train=None,
+        resamples=20,
+    )
     notes = " ".join(metrics["notes"])
     assert "1 unit(s) without a usable code" in notes
     assert "single class (managerial)" in notes
@@ -142,12 +190,30 @@ def test_bad_gold_inputs_still_give_a_report(tmp_path):
 
 
 def test_one_coder_and_unknown_predicted_labels(tmp_path):
-    rows = [{"id": str(i), "text": f"t{i}", "a": label} for i, label in enumerate(["managerial", "hybrid", "grassroots"])]
+    rows = [
+        {"id": str(i), "text": f"t{i}", "a": label}
+        for i, label in enumerate(["managerial", "hybrid", "grassroots"])
+    ]
     preds = tmp_path / "p.csv"
-    pd.DataFrame({"id": ["0", "1", "2"], "label": ["managerial", "hybrid", "hybrid"]}).to_csv(preds, index=False)
-    metrics = evaluate(_gold(tmp_path, rows), tmp_path / "out", predictions=preds, coders=["a"], baseline_train=None, resamples=20)
+    pd.DataFrame({"id": ["0", "1", "2"], "label": ["managerial", "hybrid", "hybrid"]}).to_csv(
+        preds, index=False
+    )
+    metrics = evaluate(
+        _gold(tmp_path, rows),
+        tmp_path / "out",
+        predictions=preds,
+        coders=["a"],
+        baseline_train=None,
+        resamples=20,
+    )
     assert any("fewer than two coders" in n for n in metrics["notes"])
     assert "alpha_coders" not in metrics["coders"]
     pd.DataFrame({"id": ["0"], "label": ["sideways"]}).to_csv(preds, index=False)
     with pytest.raises(FramingError, match=r"unknown predicted label\(s\) \['sideways'\]"):
-        evaluate(_gold(tmp_path, rows), tmp_path / "out2", predictions=preds, coders=["a"], baseline_train=None)
+        evaluate(
+            _gold(tmp_path, rows),
+            tmp_path / "out2",
+            predictions=preds,
+            coders=["a"],
+            baseline_train=None,
+        )

@@ -1,4 +1,3 @@
-import json
 import os
 import signal
 import subprocess
@@ -34,14 +33,43 @@ def test_outputs_in_every_format(tmp_path, classifier):
     corpus = _corpus(tmp_path / "in")
     for fmt in ("csv", "jsonl", "parquet"):
         result = label_corpus(classifier, [corpus], tmp_path / fmt, fmt=fmt, quiet=True)
-        read = {"csv": pd.read_csv, "jsonl": lambda p: pd.read_json(p, lines=True), "parquet": pd.read_parquet}[fmt]
+        read = {
+            "csv": pd.read_csv,
+            "jsonl": lambda p: pd.read_json(p, lines=True),
+            "parquet": pd.read_parquet,
+        }[fmt]
         docs = read(result.files["documents"])
         passages = read(result.files["passages"])
         assert sorted(docs["doc_id"]) == [f"doc{i:02d}.txt" for i in range(6)]
         assert len(passages) == result.passages == docs["n_passages"].sum()
-        for column in ("doc_id", "passage_id", "start", "end", "text", "label", "p_managerial", "p_grassroots", "p_hybrid", "p_none", "confidence", "needs_review"):
+        for column in (
+            "doc_id",
+            "passage_id",
+            "start",
+            "end",
+            "text",
+            "label",
+            "p_managerial",
+            "p_grassroots",
+            "p_hybrid",
+            "p_none",
+            "confidence",
+            "needs_review",
+        ):
             assert column in passages.columns
-        for column in ("doc_id", "source", "n_passages", "label", "share_managerial", "share_grassroots", "share_hybrid", "position", "mean_confidence", "evidence_passages", "problem"):
+        for column in (
+            "doc_id",
+            "source",
+            "n_passages",
+            "label",
+            "share_managerial",
+            "share_grassroots",
+            "share_hybrid",
+            "position",
+            "mean_confidence",
+            "evidence_passages",
+            "problem",
+        ):
             assert column in docs.columns
         probs = passages[["p_managerial", "p_grassroots", "p_hybrid", "p_none"]].to_numpy()
         np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-3)
@@ -64,8 +92,12 @@ def test_bad_inputs_are_listed_and_the_rest_is_labelled(tmp_path, classifier, ca
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "binary.txt").write_bytes(b"\x00\xff\x00")
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.7 broken")
-    (corpus / "latin1.txt").write_bytes("Les équipes ont décidé elles-mêmes de changer la rota du service.".encode("latin-1"))
-    pd.DataFrame({"text": ["We organised it ourselves.", ""]}).to_csv(corpus / "posts.csv", index=False)
+    (corpus / "latin1.txt").write_bytes(
+        "Les équipes ont décidé elles-mêmes de changer la rota du service.".encode("latin-1")
+    )
+    pd.DataFrame({"text": ["We organised it ourselves.", ""]}).to_csv(
+        corpus / "posts.csv", index=False
+    )
     result = label_corpus(classifier, [corpus], tmp_path / "out", quiet=True)
     errors = pd.read_csv(result.files["errors"])
     problems = dict(zip(errors["doc_id"], errors["problem"], strict=True))
@@ -77,7 +109,13 @@ def test_bad_inputs_are_listed_and_the_rest_is_labelled(tmp_path, classifier, ca
     assert result.failed == 4 and result.warnings == 1
     docs = pd.read_csv(result.files["documents"], keep_default_na=False)
     assert len(docs) == result.documents == 3 + 5 + 1
-    assert set(docs.loc[docs["problem"] == "", "doc_id"]) == {"doc00.txt", "doc01.txt", "doc02.txt", "latin1.txt", "posts.csv#row1"}
+    assert set(docs.loc[docs["problem"] == "", "doc_id"]) == {
+        "doc00.txt",
+        "doc01.txt",
+        "doc02.txt",
+        "latin1.txt",
+        "posts.csv#row1",
+    }
     err = capsys.readouterr().err
     assert "error: " in err and "binary.txt: binary file, not text" in err
 
@@ -92,7 +130,9 @@ def test_rerun_skips_finished_work_and_overwrite_starts_afresh(tmp_path, classif
     assert [p.stat().st_mtime_ns for p in parts] == stamps
     assert pd.read_csv(first.files["documents"]).equals(pd.read_csv(second.files["documents"]))
     label_corpus(classifier, [corpus], out, quiet=True, documents_per_part=2, overwrite=True)
-    assert [p.stat().st_mtime_ns for p in sorted((out / ".parts").glob("*.documents.jsonl"))] != stamps
+    assert [
+        p.stat().st_mtime_ns for p in sorted((out / ".parts").glob("*.documents.jsonl"))
+    ] != stamps
     with pytest.raises(FramingError, match="other settings"):
         label_corpus(classifier, [corpus], out, quiet=True, documents_per_part=3)
     (tmp_path / "stranger").mkdir()
@@ -121,9 +161,16 @@ def test_kill_minus_nine_then_resume_equals_an_uninterrupted_run(tmp_path, tiny_
     script.write_text(KILL_SCRIPT)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     whole = tmp_path / "whole"
-    subprocess.run([sys.executable, str(script), str(tiny_model), str(corpus), str(whole)], check=True, env=env, timeout=300)
+    subprocess.run(
+        [sys.executable, str(script), str(tiny_model), str(corpus), str(whole)],
+        check=True,
+        env=env,
+        timeout=300,
+    )
     killed = tmp_path / "killed"
-    job = subprocess.Popen([sys.executable, str(script), str(tiny_model), str(corpus), str(killed)], env=env)
+    job = subprocess.Popen(
+        [sys.executable, str(script), str(tiny_model), str(corpus), str(killed)], env=env
+    )
     deadline = time.time() + 240
     while len(list((killed / ".parts").glob("*.documents.jsonl"))) < 4 and time.time() < deadline:
         time.sleep(0.05)
@@ -132,12 +179,19 @@ def test_kill_minus_nine_then_resume_equals_an_uninterrupted_run(tmp_path, tiny_
     done = len(list((killed / ".parts").glob("*.documents.jsonl")))
     assert 4 <= done < 12, "the kill should land mid-run"
     assert not (killed / "documents.csv").exists()
-    subprocess.run([sys.executable, str(script), str(tiny_model), str(corpus), str(killed)], check=True, env=env, timeout=300)
+    subprocess.run(
+        [sys.executable, str(script), str(tiny_model), str(corpus), str(killed)],
+        check=True,
+        env=env,
+        timeout=300,
+    )
     a = pd.read_csv(whole / "documents.csv")
     b = pd.read_csv(killed / "documents.csv")
     assert list(b["doc_id"]) == [f"doc{i:02d}.txt" for i in range(12)]
     pd.testing.assert_frame_equal(a, b)
-    pd.testing.assert_frame_equal(pd.read_csv(whole / "passages.csv"), pd.read_csv(killed / "passages.csv"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(whole / "passages.csv"), pd.read_csv(killed / "passages.csv")
+    )
 
 
 def _probs(rows):
@@ -146,11 +200,13 @@ def _probs(rows):
 
 def test_document_aggregation_rule_by_hand():
     # columns: managerial, grassroots, hybrid, none
-    probs = _probs([
-        [0.7, 0.1, 0.1, 0.1],  # framing: weight 0.9, q = (7/9, 1/9, 1/9)
-        [0.1, 0.5, 0.2, 0.2],  # framing: weight 0.8, q = (1/8, 5/8, 2/8)
-        [0.05, 0.05, 0.0, 0.9],  # none: weight 0.1 * 0.1 = 0.01, q = (0.5, 0.5, 0)
-    ])
+    probs = _probs(
+        [
+            [0.7, 0.1, 0.1, 0.1],  # framing: weight 0.9, q = (7/9, 1/9, 1/9)
+            [0.1, 0.5, 0.2, 0.2],  # framing: weight 0.8, q = (1/8, 5/8, 2/8)
+            [0.05, 0.05, 0.0, 0.9],  # none: weight 0.1 * 0.1 = 0.01, q = (0.5, 0.5, 0)
+        ]
+    )
     result = aggregate_document(probs, DEFAULT_SCHEME)
     total = 0.9 + 0.8 + 0.01
     expected_m = (0.9 * 7 / 9 + 0.8 * 1 / 8 + 0.01 * 0.5) / total
@@ -163,9 +219,14 @@ def test_document_aggregation_rule_by_hand():
 
 
 def test_document_labels_follow_the_majority_and_none_is_set_aside():
-    managerial = aggregate_document(_probs([[0.8, 0.1, 0.05, 0.05], [0.6, 0.1, 0.2, 0.1], [0.0, 0.05, 0.05, 0.9]]), DEFAULT_SCHEME)
+    managerial = aggregate_document(
+        _probs([[0.8, 0.1, 0.05, 0.05], [0.6, 0.1, 0.2, 0.1], [0.0, 0.05, 0.05, 0.9]]),
+        DEFAULT_SCHEME,
+    )
     assert managerial["label"] == "managerial" and managerial["position"] < -0.5
-    only_none = aggregate_document(_probs([[0.1, 0.1, 0.1, 0.7], [0.0, 0.2, 0.0, 0.8]]), DEFAULT_SCHEME)
+    only_none = aggregate_document(
+        _probs([[0.1, 0.1, 0.1, 0.7], [0.0, 0.2, 0.0, 0.8]]), DEFAULT_SCHEME
+    )
     assert only_none["label"] == "none" and only_none["ranking"] == []
     empty = aggregate_document(np.zeros((0, 4)), DEFAULT_SCHEME)
     assert empty["label"] == "none"

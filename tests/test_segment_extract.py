@@ -79,7 +79,11 @@ def test_docx_paragraphs_and_tables(tmp_path):
     document.add_paragraph("Wards report monthly.")
     document.save(str(tmp_path / "d.docx"))
     text = extract(_sources(tmp_path / "d.docx")[0], max_bytes=MB).text
-    assert text.split("\n\n") == ["The executive will roll out the plan.", "Target | 95%", "Wards report monthly."]
+    assert text.split("\n\n") == [
+        "The executive will roll out the plan.",
+        "Target | 95%",
+        "Wards report monthly.",
+    ]
 
 
 def _pdf(path, pages, password=None):
@@ -97,7 +101,10 @@ def _pdf(path, pages, password=None):
 
 
 def test_pdf_text_and_page_numbers(tmp_path):
-    path = _pdf(tmp_path / "p.pdf", ["The board will set targets for every ward.", "Nurses organised their own rota change."])
+    path = _pdf(
+        tmp_path / "p.pdf",
+        ["The board will set targets for every ward.", "Nurses organised their own rota change."],
+    )
     doc = extract(_sources(path)[0], max_bytes=MB)
     assert len(doc.page_starts) == 2
     passages = segment(doc.text, min_words=3, page_starts=doc.page_starts)
@@ -149,14 +156,22 @@ def test_encrypted_pdf_and_size_limit(tmp_path):
 
 def test_non_utf8_text_is_read_with_a_warning(tmp_path):
     path = tmp_path / "latin.txt"
-    path.write_bytes("Les infirmières ont changé la rota elles-mêmes, sans attendre la direction.".encode("cp1252"))
+    path.write_bytes(
+        "Les infirmières ont changé la rota elles-mêmes, sans attendre la direction.".encode(
+            "cp1252"
+        )
+    )
     doc = extract(_sources(path)[0], max_bytes=MB)
     assert doc.warning and doc.warning.startswith("not UTF-8")
     assert "rota" in doc.text
 
 
 def test_table_rows_stream_as_documents(tmp_path):
-    rows = [{"post_id": "x1", "body": "We did it ourselves."}, {"post_id": "x2", "body": ""}, {"post_id": "", "body": "Board says so."}]
+    rows = [
+        {"post_id": "x1", "body": "We did it ourselves."},
+        {"post_id": "x2", "body": ""},
+        {"post_id": "", "body": "Board says so."},
+    ]
     for suffix in ("csv", "jsonl", "parquet", "tsv"):
         path = tmp_path / f"posts.{suffix}"
         frame = pd.DataFrame(rows)

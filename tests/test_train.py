@@ -1,4 +1,5 @@
 import json
+
 import numpy as np
 import pytest
 
@@ -14,15 +15,32 @@ def _config(tmp_path, encoder, *extra):
     corpus = tmp_path / "corpus.jsonl"
     if not corpus.exists():
         write_corpus(corpus)
-    return load_config(None, [
-        f"base_model={encoder}", f"data.train={corpus}", f"output_dir={tmp_path / 'model'}",
-        "train.epochs=2", "train.batch_size=8", "train.max_length=32", "train.stride=8", *extra,
-    ])
+    return load_config(
+        None,
+        [
+            f"base_model={encoder}",
+            f"data.train={corpus}",
+            f"output_dir={tmp_path / 'model'}",
+            "train.epochs=2",
+            "train.batch_size=8",
+            "train.max_length=32",
+            "train.stride=8",
+            *extra,
+        ],
+    )
 
 
 def test_full_model_folder_is_complete_and_reloads_identically(tiny_model):
     files = {p.name for p in tiny_model.iterdir()}
-    assert {"config.json", "model.safetensors", "framing.json", "metrics.json", "README.md", "training_config.yaml", "tokenizer.json"} <= files
+    assert {
+        "config.json",
+        "model.safetensors",
+        "framing.json",
+        "metrics.json",
+        "README.md",
+        "training_config.yaml",
+        "tokenizer.json",
+    } <= files
     assert not any(name.endswith((".bin", ".pt", ".pkl")) for name in files)
     config = json.loads((tiny_model / "config.json").read_text())
     assert config["id2label"] == {"0": "managerial", "1": "grassroots", "2": "hybrid", "3": "none"}
@@ -58,7 +76,15 @@ def test_saved_model_predicts_what_the_trained_one_did(tmp_path, tiny_encoder):
     settings = {"method": "full", "base_model": str(tiny_encoder)}
     model = build_model(str(tiny_encoder), DEFAULT_SCHEME, settings).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(tiny_encoder))
-    before = FramingClassifier(model=model, tokenizer=tokenizer, scheme=DEFAULT_SCHEME, temperature=1.7, max_length=32, stride=8, settings=settings)
+    before = FramingClassifier(
+        model=model,
+        tokenizer=tokenizer,
+        scheme=DEFAULT_SCHEME,
+        temperature=1.7,
+        max_length=32,
+        stride=8,
+        settings=settings,
+    )
     before.save_pretrained(tmp_path / "saved")
     after = FramingClassifier.from_pretrained(tmp_path / "saved", backend="torch")
     texts = [t for t, _ in PASSAGES] + ["a long passage " * 40]
@@ -86,7 +112,9 @@ def test_resume_from_last_checkpoint(tmp_path, tiny_encoder, monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(train_module, "_score", crash)  # dies after the epochs, before the model is written
+    monkeypatch.setattr(
+        train_module, "_score", crash
+    )  # dies after the epochs, before the model is written
     with pytest.raises(RuntimeError, match="power cut"):
         train(config, log=lambda _: None)
     work = tmp_path / "model.work"
@@ -112,7 +140,9 @@ def test_crash_while_writing_keeps_the_old_folder(tmp_path):
     with pytest.raises(OSError):
         _write_atomically(target, half_write)
     assert (target / "weights").read_text() == "old"
-    _write_atomically(target, lambda folder: (folder.mkdir(), (folder / "weights").write_text("new")))
+    _write_atomically(
+        target, lambda folder: (folder.mkdir(), (folder / "weights").write_text("new"))
+    )
     assert (target / "weights").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
@@ -136,10 +166,18 @@ def test_config_problems_are_named(tmp_path, tiny_encoder):
     with pytest.raises(FramingError, match="unknown label 'top-down'"):
         train(_config(tmp_path, tiny_encoder, f"data.train={bad}"))
     partial = tmp_path / "three_labels.jsonl"
-    partial.write_text("\n".join(json.dumps({"id": str(i), "text": t, "label": label}) for i, (t, label) in enumerate(PASSAGES) if label != "none"))
+    partial.write_text(
+        "\n".join(
+            json.dumps({"id": str(i), "text": t, "label": label})
+            for i, (t, label) in enumerate(PASSAGES)
+            if label != "none"
+        )
+    )
     with pytest.raises(FramingError, match=r"labels \['none'\] .* have no training passages"):
         train(_config(tmp_path, tiny_encoder, f"data.train={partial}"))
-    lora = _config(tmp_path, tiny_encoder, "train.method=lora", "train.lora.target_modules=[nonexistent]")
+    lora = _config(
+        tmp_path, tiny_encoder, "train.method=lora", "train.lora.target_modules=[nonexistent]"
+    )
     with pytest.raises(FramingError, match="none of the LoRA target modules"):
         train(lora)
 
