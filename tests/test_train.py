@@ -149,7 +149,7 @@ def test_crash_while_writing_keeps_the_old_folder(tmp_path):
 
 def test_config_problems_are_named(tmp_path, tiny_encoder):
     config = _config(tmp_path, tiny_encoder, f"data.train={tmp_path / 'missing.csv'}")
-    with pytest.raises(FramingError, match="missing.csv: file not found"):
+    with pytest.raises(FramingError, match=r"missing\.csv: file not found"):
         train(config)
     not_model = tmp_path / "not-a-model"
     not_model.mkdir()
