@@ -48,12 +48,16 @@ class TrainConfig(_Section):
     """Fine-tuning settings (Hugging Face Trainer)."""
 
     method: Literal["full", "lora"] = "lora"
+    linear_probe: bool = Field(
+        True, description="fit the head on frozen embeddings before fine-tuning (LP-FT)"
+    )
+    probe_c: float = Field(0.5, gt=0, description="inverse regularisation of the linear probe")
     max_length: int = Field(256, ge=16, le=512)
     stride: int = Field(
         64, ge=0, description="tokens shared by consecutive windows of a long passage"
     )
-    epochs: float = Field(8, gt=0)
-    learning_rate: float = Field(5e-4, gt=0)
+    epochs: float = Field(2, gt=0)
+    learning_rate: float = Field(1e-4, gt=0)
     batch_size: int = Field(16, gt=0)
     warmup_ratio: float = Field(0.1, ge=0, lt=1)
     weight_decay: float = Field(0.01, ge=0)

@@ -161,7 +161,11 @@ class FramingClassifier:
             _point_adapter_at(folder, self.settings["base_model"])
             model.get_base_model().config.save_pretrained(str(folder))
         else:
-            model.save_pretrained(str(folder), safe_serialization=True)
+            from safetensors.torch import save_file
+
+            state = {k: v.contiguous() for k, v in model.state_dict().items()}
+            save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+            model.config.save_pretrained(str(folder))
         self.tokenizer.save_pretrained(str(folder))
         settings = {
             **self.settings,
@@ -258,77 +262,125 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
         return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
-def build_model(base: str, scheme: LabelScheme, settings: dict[str, Any]) -> torch.nn.Module:
-    """A sequence classifier on ``base`` with the scheme's labels (LoRA-wrapped if asked)."""
-    from transformers import AutoConfig, AutoModelForSequenceClassification
+class MeanPoolingClassifier(torch.nn.Module):
+    """An encoder, mean pooling over tokens, L2 normalisation, and a linear head.
+
+    all-MiniLM-L6-v2 was trained as a sentence encoder with exactly this pooling, so the
+    head starts from the representation the encoder is good at (its [CLS] token was never
+    trained for sentence meaning). The normalised embedding is multiplied by a fixed
+    ``scale`` so that a linear head can reach confident logits.
+    """
+
+    def __init__(
+        self, encoder: Any, num_labels: int, *, scale: float = 20.0, dropout: float = 0.1
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.config = encoder.config
+        self.scale = scale
+        self.dropout = torch.nn.Dropout(dropout)
+        self.classifier = torch.nn.Linear(encoder.config.hidden_size, num_labels)
+
+    def embed(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Scaled, normalised mean of the token states (padding excluded)."""
+        inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None:
+            inputs["token_type_ids"] = token_type_ids
+        states = self.encoder(**inputs).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(states.dtype)
+        pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, dim=-1) * self.scale
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,  # named so that Trainer keeps the column; the loss is the Trainer's
+    ) -> Any:
+        from transformers.modeling_outputs import SequenceClassifierOutput
+
+        return SequenceClassifierOutput(
+            logits=self.classifier(
+                self.dropout(self.embed(input_ids, attention_mask, token_type_ids))
+            )
+        )
+
+
+def build_model(base: str, scheme: LabelScheme) -> MeanPoolingClassifier:
+    """A fresh classifier on the ``base`` encoder with the scheme's labels (not yet LoRA-wrapped)."""
+    folder = resolve_base(base)
+    encoder = _load_encoder(folder)
+    encoder.config.id2label = scheme.id2label
+    encoder.config.label2id = scheme.label2id
+    return MeanPoolingClassifier(encoder, len(scheme.labels))
+
+
+def add_lora(model: MeanPoolingClassifier, lora: dict[str, Any]) -> Any:
+    """Wrap the encoder's linear layers with LoRA adapters; the head is trained and saved in full."""
+    from peft import LoraConfig, get_peft_model
+
+    names = {
+        n.split(".")[-1] for n, m in model.encoder.named_modules() if isinstance(m, torch.nn.Linear)
+    }
+    targets = [t for t in lora["target_modules"] if t in names]
+    if not targets:
+        raise FramingError(
+            f"none of the LoRA target modules {lora['target_modules']} exist; linear layers are {sorted(names)}"
+        )
+    config = LoraConfig(
+        r=lora["r"],
+        lora_alpha=lora["alpha"],
+        lora_dropout=lora["dropout"],
+        # a regex over full module names: the encoder's layers, not the head nor the unused pooler
+        target_modules=rf"encoder\.(?!pooler).*\.({'|'.join(targets)})",
+        modules_to_save=["classifier"],
+    )
+    return get_peft_model(model, config)
+
+
+def _load_encoder(folder: Path, config: Any = None) -> Any:
+    from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
-    folder = resolve_base(base)
-    config = AutoConfig.from_pretrained(
-        str(folder),
-        num_labels=len(scheme.labels),
-        id2label=scheme.id2label,
-        label2id=scheme.label2id,
-    )
     verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # the new head's "newly initialized" notice is expected
+    hf_logging.set_verbosity_error()  # an unused pooler layer is expected and harmless
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(folder), config=config, use_safetensors=True
-        )
+        if config is not None:
+            return AutoModel.from_config(config)
+        return AutoModel.from_pretrained(str(folder), use_safetensors=True)
     except (OSError, ValueError) as exc:
         raise FramingError(
             f"{folder}: cannot load the base model ({str(exc).splitlines()[0]})"
         ) from None
     finally:
         hf_logging.set_verbosity(verbosity)
-    if settings.get("method") == "lora":
-        from peft import LoraConfig, TaskType, get_peft_model
-
-        lora = settings["lora"]
-        names = {
-            n.split(".")[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)
-        }
-        targets = [t for t in lora["target_modules"] if t in names]
-        if not targets:
-            raise FramingError(
-                f"{folder}: none of the LoRA target modules {lora['target_modules']} exist; linear layers are {sorted(names)}"
-            )
-        peft_config = LoraConfig(
-            task_type=TaskType.SEQ_CLS,
-            r=lora["r"],
-            lora_alpha=lora["alpha"],
-            lora_dropout=lora["dropout"],
-            target_modules=targets,
-            modules_to_save=["classifier", "pooler"] if hasattr(model, "bert") else ["classifier"],
-        )
-        model = get_peft_model(model, peft_config)
-    return model
 
 
 def _load_weights(folder: Path, settings: dict[str, Any]) -> torch.nn.Module:
-    from transformers import AutoConfig, AutoModelForSequenceClassification
-    from transformers.utils import logging as hf_logging
+    from safetensors.torch import load_file
+    from transformers import AutoConfig
 
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
-    try:
-        if settings.get("method") == "lora":
-            from peft import PeftModel
+    config = AutoConfig.from_pretrained(str(folder))
+    if settings.get("method") == "lora":
+        from peft import PeftModel
 
-            if not (folder / "adapter_model.safetensors").is_file():
-                raise FramingError(f"{folder}: LoRA model without adapter_model.safetensors")
-            base = resolve_base(settings["base_model"])
-            config = AutoConfig.from_pretrained(str(folder))
-            model = AutoModelForSequenceClassification.from_pretrained(
-                str(base), config=config, use_safetensors=True
-            )
-            # merge the adapter into the base weights: inference then costs what a full model costs
-            return PeftModel.from_pretrained(model, str(folder)).merge_and_unload()
-        check_model_folder(folder)
-        return AutoModelForSequenceClassification.from_pretrained(str(folder), use_safetensors=True)
-    finally:
-        hf_logging.set_verbosity(verbosity)
+        if not (folder / "adapter_model.safetensors").is_file():
+            raise FramingError(f"{folder}: LoRA model without adapter_model.safetensors")
+        encoder = _load_encoder(resolve_base(settings["base_model"]))
+        encoder.config.id2label, encoder.config.label2id = config.id2label, config.label2id
+        model = MeanPoolingClassifier(encoder, len(config.id2label))
+        # merge the adapter into the base weights: inference then costs what a full model costs
+        return PeftModel.from_pretrained(model, str(folder)).merge_and_unload()
+    check_model_folder(folder)
+    model = MeanPoolingClassifier(_load_encoder(folder, config), len(config.id2label))
+    model.load_state_dict(load_file(str(folder / "model.safetensors")))
+    return model
 
 
 def _point_adapter_at(folder: Path, base: str) -> None:

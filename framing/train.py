@@ -36,7 +36,13 @@ from framing.data import assign_splits, load_annotated
 from framing.errors import FramingError
 from framing.labels import LabelScheme, get_scheme
 from framing.metrics import classification_metrics
-from framing.modeling import FramingClassifier, build_model, resolve_base
+from framing.modeling import (
+    FramingClassifier,
+    MeanPoolingClassifier,
+    add_lora,
+    build_model,
+    resolve_base,
+)
 
 SPLITS = ("train", "validation", "test")
 
@@ -135,7 +141,22 @@ def train(config: Config, *, resume: bool = True, log: Callable[[str], None] = p
         "segmenter": {"max_words": config.label.max_words, "min_words": config.label.min_words},
         "review_threshold": config.label.review_threshold,
     }
-    model = build_model(config.base_model, scheme, settings)
+    model: Any = build_model(config.base_model, scheme)
+    if tc.linear_probe:
+        train_part = frame[frame["split"] == "train"]
+        fit_linear_probe(
+            model,
+            tokenizer,
+            list(train_part["text"]),
+            list(train_part["label"]),
+            scheme,
+            c=tc.probe_c,
+            max_length=tc.max_length,
+            balanced=tc.class_weights == "balanced",
+        )
+        log("linear probe fitted on frozen embeddings; fine-tuning from it")
+    if tc.method == "lora":
+        model = add_lora(model, settings["lora"])
     weights = (
         _class_weights(train_ds["labels"], len(scheme.labels))
         if tc.class_weights == "balanced"
@@ -164,6 +185,7 @@ def train(config: Config, *, resume: bool = True, log: Callable[[str], None] = p
         bf16=use_cuda and torch.cuda.is_bf16_supported(),
         use_cpu=not use_cuda,
         report_to=[],
+        label_names=["labels"],
         logging_strategy="epoch",
         disable_tqdm=True,
         dataloader_num_workers=0,
@@ -224,6 +246,50 @@ def train(config: Config, *, resume: bool = True, log: Callable[[str], None] = p
     shutil.rmtree(work, ignore_errors=True)
     log(f"model written to {output}")
     return output
+
+
+def fit_linear_probe(
+    model: MeanPoolingClassifier,
+    tokenizer: Any,
+    texts: list[str],
+    labels: list[str],
+    scheme: LabelScheme,
+    *,
+    c: float,
+    max_length: int,
+    balanced: bool,
+    batch_size: int = 32,
+) -> None:
+    """Initialise the head with a logistic regression on the frozen encoder's embeddings.
+
+    Fine-tuning from a random head distorts the pretrained features most in the first
+    steps; starting from a fitted linear probe (LP-FT, Kumar et al. 2022) keeps them, which
+    matters here because the training passages are written for the project while the
+    model is used on real documents.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    model.eval()
+    chunks = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(
+                texts[start : start + batch_size],
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
+            chunks.append(model.embed(**batch).numpy() / model.scale)
+    probe = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=3000)
+    probe.fit(np.vstack(chunks), labels)
+    order = [list(probe.classes_).index(label) for label in scheme.labels]
+    with torch.no_grad():
+        model.classifier.weight.copy_(
+            torch.tensor(probe.coef_[order] / model.scale, dtype=torch.float32)
+        )
+        model.classifier.bias.copy_(torch.tensor(probe.intercept_[order], dtype=torch.float32))
+    model.train()
 
 
 def _score(classifier: FramingClassifier, frame: pd.DataFrame) -> dict[str, Any]:

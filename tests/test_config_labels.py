@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def test_override_sets_nested_keys_with_yaml_types():
     ],
 )
 def test_bad_keys_and_types_are_named(override, message):
-    with pytest.raises(FramingError, match=message.replace(".", r"\.")):
+    with pytest.raises(FramingError, match=re.escape(message)):
         load_config(None, [override])
 
 

@@ -74,7 +74,7 @@ def test_saved_model_predicts_what_the_trained_one_did(tmp_path, tiny_encoder):
     from framing.modeling import build_model
 
     settings = {"method": "full", "base_model": str(tiny_encoder)}
-    model = build_model(str(tiny_encoder), DEFAULT_SCHEME, settings).eval()
+    model = build_model(str(tiny_encoder), DEFAULT_SCHEME).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(tiny_encoder))
     before = FramingClassifier(
         model=model,
