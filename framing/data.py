@@ -136,6 +136,7 @@ def load_annotated(
         )
 
     problems: list[str] = []
+    ignored_codes: list[str] = []
     keep: list[int] = []
     labels: list[str | None] = []
     codes: list[dict[str, str]] = []
@@ -163,10 +164,13 @@ def load_annotated(
                     continue
                 value = scheme.normalise(raw)
                 if value is None:
-                    problem = (
+                    message = (
                         f"{where}: coder {coder!r} gave unknown label {raw!r}; allowed: {allowed}"
                     )
-                    break
+                    if not skip_invalid:
+                        raise FramingError(message)
+                    ignored_codes.append(message)  # that code only; the unit keeps its other codes
+                    continue
                 unit_codes[coder] = value
             if problem is None:
                 adjudicated = (
@@ -205,6 +209,11 @@ def load_annotated(
     if problems:
         print(
             f"{path}: skipped {len(problems)} invalid row(s); first: {problems[0]}", file=sys.stderr
+        )
+    if ignored_codes:
+        print(
+            f"{path}: ignored {len(ignored_codes)} unknown code(s); first: {ignored_codes[0]}",
+            file=sys.stderr,
         )
     if out.empty:
         raise FramingError(f"{path}: no usable rows")

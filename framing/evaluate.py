@@ -91,7 +91,8 @@ def evaluate(
     if predictions is None:
         from framing.modeling import FramingClassifier
 
-        classifier = FramingClassifier.from_pretrained(model)
+        # full precision: int8 activations are scaled per batch, so scores would depend on batch-mates
+        classifier = FramingClassifier.from_pretrained(model, backend="torch")
         scheme = classifier.scheme
     table = read_table(gold_path)
     gold = load_annotated(

@@ -75,7 +75,7 @@ def label_corpus(
     out = Path(out_dir)
     segmenter = classifier.settings.get("segmenter", {})
     job = {
-        "model": str(classifier.settings.get("source", "")),
+        "model": classifier.source,
         "format": fmt,
         "text_column": text_column,
         "id_column": id_column,

@@ -14,6 +14,20 @@ from .conftest import PASSAGES, write_corpus
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _tiny_training(encoder: Path, corpus: Path, out: Path, *settings: str) -> list[str]:
+    """`framing train` arguments for a one-epoch run of the tiny test encoder."""
+    pairs = [
+        f"base_model={encoder}",
+        f"data.train={corpus}",
+        f"output_dir={out}",
+        "train.epochs=1",
+        "train.max_length=32",
+        "train.stride=8",
+        *settings,
+    ]
+    return ["train", *[arg for pair in pairs for arg in ("--set", pair)]]
+
+
 @pytest.mark.parametrize("command", [["train"], ["label"], ["evaluate"], ["corpus", "check"]])
 def test_every_command_explains_itself(command, capsys):
     with pytest.raises(SystemExit) as info:
@@ -99,28 +113,7 @@ def test_label_command_end_to_end_and_exit_code(tmp_path, tiny_model, capsys):
 
 def test_evaluate_and_train_commands(tmp_path, tiny_encoder, capsys):
     corpus = write_corpus(tmp_path / "corpus.jsonl")
-    assert (
-        main(
-            [
-                "train",
-                "--set",
-                f"base_model={tiny_encoder}",
-                "--set",
-                f"data.train={corpus}",
-                "--set",
-                f"output_dir={tmp_path / 'm'}",
-                "--set",
-                "train.epochs=1",
-                "--set",
-                "train.max_length=32",
-                "--set",
-                "train.stride=8",
-                "--set",
-                "train.method=full",
-            ]
-        )
-        == 0
-    )
+    assert main(_tiny_training(tiny_encoder, corpus, tmp_path / "m", "train.method=full")) == 0
     capsys.readouterr()
     assert (
         main(
@@ -226,26 +219,7 @@ def test_no_code_path_reaches_the_network(tmp_path, tiny_encoder, monkeypatch):
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
     corpus = write_corpus(tmp_path / "corpus.jsonl")
-    assert (
-        main(
-            [
-                "train",
-                "--set",
-                f"base_model={tiny_encoder}",
-                "--set",
-                f"data.train={corpus}",
-                "--set",
-                f"output_dir={tmp_path / 'm'}",
-                "--set",
-                "train.epochs=1",
-                "--set",
-                "train.max_length=32",
-                "--set",
-                "train.stride=8",
-            ]
-        )
-        == 0
-    )
+    assert main(_tiny_training(tiny_encoder, corpus, tmp_path / "m")) == 0
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "x.txt").write_text("Staff decided to change it themselves.")
     assert (

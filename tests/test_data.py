@@ -227,3 +227,15 @@ def test_grouped_splits_keep_documents_whole():
     )
     assert (per_doc == 1).all()
     assert set(split) == {"train", "validation", "test"}
+
+
+def test_an_unknown_code_from_one_coder_drops_only_that_code(tmp_path, capsys):
+    rows = [{"id": "1", "text": "t1", "a": "hybrid", "b": "hybrid", "c": "out_of_scope"}]
+    path = _write(tmp_path, rows, "codes.csv")
+    with pytest.raises(FramingError, match="coder 'c' gave unknown label 'out_of_scope'"):
+        load_annotated(path, DEFAULT_SCHEME, coders=["a", "b", "c"], label_column=None)
+    out = load_annotated(
+        path, DEFAULT_SCHEME, coders=["a", "b", "c"], label_column=None, skip_invalid=True
+    )
+    assert out["codes"].iloc[0] == {"a": "hybrid", "b": "hybrid"}
+    assert "ignored 1 unknown code(s)" in capsys.readouterr().err
