@@ -273,3 +273,9 @@ def test_parser_lists_the_commands():
     for command in ("train", "label", "evaluate", "corpus"):
         assert command in text
     assert ROOT.joinpath("configs", "default.yaml").is_file()
+
+
+def test_the_project_corpus_passes_its_check(capsys):
+    assert main(["corpus", "check", str(ROOT / "data" / "corpus" / "corpus.jsonl")]) == 0
+    out = capsys.readouterr().out
+    assert "PASSED" in out and "pairs found: 0" in out
