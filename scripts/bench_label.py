@@ -78,6 +78,9 @@ def speed(model: str | None, n: int) -> str:
     texts = corpus_texts(n)
     full = FramingClassifier.from_pretrained(model, backend="torch")
     int8 = FramingClassifier.from_pretrained(model, backend="int8")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # the pipeline does not know the model class by name; it runs it all the same
     plain = pipeline("text-classification", model=full.model, tokenizer=full.tokenizer, device=-1)
 
     started = time.perf_counter()
