@@ -85,6 +85,7 @@ def label_corpus(
         if review_threshold is not None
         else float(classifier.settings.get("review_threshold", 0.6)),
         "documents_per_part": documents_per_part,
+        "batch_size": batch_size,
         "backend": classifier.backend,
     }
     parts = _open_job(out, job, overwrite)
@@ -190,7 +191,7 @@ def _label_part(
         per_doc.append((source, passages, None))
     texts = [p.text for _, passages, _ in per_doc for p in passages]
     probs = (
-        classifier.predict_proba(texts, batch_size=32)
+        classifier.predict_proba(texts, batch_size=job["batch_size"])
         if texts
         else np.zeros((0, len(scheme.labels)))
     )

@@ -74,39 +74,12 @@ def test_label_command_end_to_end_and_exit_code(tmp_path, tiny_model, capsys):
     (folder / "a.txt").write_text(
         "The board requires every ward to report monthly.\n\nNurses changed the rota themselves."
     )
-    assert (
-        main(
-            [
-                "label",
-                str(folder),
-                "--model",
-                str(tiny_model),
-                "--out",
-                str(tmp_path / "out"),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    command = ["label", str(folder), "--model", str(tiny_model), "--quiet", "--out"]
+    assert main([*command, str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert "labelled 1 documents" in out and str(tmp_path / "out" / "documents.csv") in out
     (folder / "broken.docx").write_bytes(b"not a docx")
-    assert (
-        main(
-            [
-                "label",
-                str(folder),
-                "--model",
-                str(tiny_model),
-                "--out",
-                str(tmp_path / "out2"),
-                "--quiet",
-                "--format",
-                "jsonl",
-            ]
-        )
-        == 1
-    )
+    assert main([*command, str(tmp_path / "out2"), "--format", "jsonl"]) == 1
     assert "1 could not be read" in capsys.readouterr().out
     assert (tmp_path / "out2" / "documents.jsonl").is_file()
 
