@@ -20,7 +20,7 @@ EXAMPLES = {
     "label": "examples:\n  framing label examples/ --out runs/examples\n  framing label papers/*.pdf board/ --model models/mine --out runs/board --format parquet\n"
     "  framing label posts.csv --text-column body --id-column post_id --out runs/posts",
     "evaluate": "examples:\n  framing evaluate --gold coded.csv --out runs/eval\n  framing evaluate --gold coded.csv --coders coder_a,coder_b --out runs/eval\n"
-    "  framing evaluate --gold long.csv --long coder,code --id-column unit --predictions runs/x/passages.csv --out runs/eval",
+    "  framing evaluate --gold long.csv --long coder,code --id-column unit --predictions other_labels.csv --out runs/eval",
     "corpus": "example:\n  framing corpus check data/corpus/corpus.jsonl",
 }
 
