@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import json
+import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -251,9 +252,8 @@ def _decode(data: bytes) -> tuple[str, str | None]:
 
 
 def _clean(text: str) -> str:
-    """NFKC (ligatures like 'ﬁ' become 'fi'), unified newlines, words re-joined across line-end hyphens."""
-    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
-    return text
+    """NFKC (ligatures like 'ﬁ' become 'fi') and unified newlines."""
+    return unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _html(markup: str) -> str:
@@ -299,8 +299,7 @@ def _pdf(path: Path) -> Document:
 
 
 def _rejoin_hyphens(text: str) -> str:
-    import re
-
+    """Join words a PDF line break split at a hyphen ("improve-\nment")."""
     return re.sub(r"(?<=[a-z])-\n(?=[a-z])", "", text)
 
 

@@ -101,11 +101,8 @@ class FramingClassifier:
 
     @property
     def device(self) -> torch.device:
-        return (
-            next(self.model.parameters()).device
-            if any(True for _ in self.model.parameters())
-            else torch.device("cpu")
-        )
+        first = next(self.model.parameters(), None)
+        return first.device if first is not None else torch.device("cpu")
 
     # ------------------------------------------------------------------ loading
     @classmethod

@@ -212,7 +212,7 @@ def train(config: Config, *, resume: bool = True, log: Callable[[str], None] = p
         args=args,
         train_dataset=train_ds,
         eval_dataset=val_ds,
-        data_collator=_collator(tokenizer),
+        data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=compute_metrics,
         callbacks=callbacks,
     )
@@ -409,10 +409,6 @@ def _class_weights(label_ids: list[int], n_labels: int) -> torch.Tensor:
     counts = np.bincount(np.asarray(label_ids), minlength=n_labels).astype(float)
     weights = counts.sum() / (n_labels * np.maximum(counts, 1.0))
     return torch.tensor(weights, dtype=torch.float32)
-
-
-def _collator(tokenizer: Any) -> Any:
-    return DataCollatorWithPadding(tokenizer)
 
 
 def _config_hash(config: Config) -> str:
