@@ -63,6 +63,10 @@ class TrainConfig(_Section):
     weight_decay: float = Field(0.01, ge=0)
     class_weights: Literal["balanced", "none"] = "balanced"
     early_stopping_patience: int | None = Field(3, ge=1)
+    precision: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="auto: bfloat16 mixed precision on a GPU that supports it, float32 on CPU",
+    )
     seed: int = 13
     lora: LoraConfig = LoraConfig()
 
@@ -76,17 +80,17 @@ class TrainConfig(_Section):
 
 
 class LabelConfig(_Section):
-    """Batch labelling settings."""
+    """Labelling settings saved into the trained model's ``framing.json``.
 
-    batch_size: int = Field(32, gt=0)
+    `framing label` reads them from the model, so a model always segments and flags
+    passages the way it was trained to; its flags set the rest (batch size, backend).
+    """
+
     max_words: int = Field(180, ge=10, description="longest passage the segmenter makes")
     min_words: int = Field(12, ge=1, description="shorter paragraphs (headings) join the next one")
     review_threshold: float = Field(
         0.6, ge=0, le=1, description="needs_review when confidence is below"
     )
-    backend: Literal["auto", "torch", "int8"] = "auto"
-    documents_per_part: int = Field(64, gt=0, description="documents committed to disk together")
-    max_file_mb: float = Field(50, gt=0)
 
 
 class Config(_Section):

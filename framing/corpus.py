@@ -3,7 +3,9 @@
 It catches what silently spoils a fine-tuned model: schema slips, unknown labels, empty
 or duplicated texts, near-duplicates (which inflate test scores when they straddle
 splits), and, for the project's own corpus, too few passages, a label below its share,
-or too little variety of genre and topic.
+or too little variety of genre and topic. With ``--against``, it also screens the corpus
+against a held-out evaluation file: a training passage that copies or closely
+paraphrases an evaluation passage would make the evaluation measure memory.
 """
 
 from __future__ import annotations
@@ -52,8 +54,15 @@ def check_corpus(
     floors: bool = True,
     near_duplicate: float = 0.8,
     limits: Floors = Floors(),
+    against: Path | None = None,
+    overlap: float = 0.5,
 ) -> tuple[bool, str]:
-    """Run every check; return (passed, report text with the counts and each failure)."""
+    """Run every check; return (passed, report text with the counts and each failure).
+
+    ``against``: a held-out table (a ``text`` column, ``id`` if present); corpus passages
+    whose TF-IDF cosine with one of its passages reaches ``overlap`` fail the check, and
+    the closest pairs are listed either way so that a reader can judge paraphrases too.
+    """
     frame = read_table(path)
     problems: list[str] = []
     missing = [f for f in FIELDS if f not in frame.columns]
@@ -171,6 +180,32 @@ def check_corpus(
         "",
         f"near-duplicate threshold: TF-IDF cosine >= {near_duplicate}; pairs found: {len(pairs)}",
     ]
+    if against is not None:
+        held = read_table(against)
+        if "text" not in held.columns:
+            raise FramingError(f"{against}: no 'text' column to screen the corpus against")
+        held_ids = (
+            list(held["id"].astype(str))
+            if "id" in held.columns
+            else [f"row {i}" for i in range(1, len(held) + 1)]
+        )
+        closest = similar_pairs(
+            list(frame["text"].astype(str)), 0.0, others=list(held["text"].astype(str))
+        )
+        best: dict[int, tuple[int, int, float]] = {}
+        for i, j, score in closest:  # the closest held-out passage for each corpus passage
+            best.setdefault(i, (i, j, score))
+        ranked = sorted(best.values(), key=lambda t: -t[2])
+        for i, j, score in ranked:
+            if score < overlap:
+                break
+            problems.append(
+                f"overlaps the held-out file (cosine {score:.2f}): {frame['id'].iloc[i]} ~ {held_ids[j]}"
+            )
+        lines += ["", f"closest to {against} (TF-IDF cosine; fails at >= {overlap}):"]
+        lines += [
+            f"  {score:.2f}  {frame['id'].iloc[i]} ~ {held_ids[j]}" for i, j, score in ranked[:10]
+        ]
     lines += [
         "",
         "PASSED" if not problems else f"FAILED: {len(problems)} problem(s)",
@@ -183,13 +218,28 @@ def check_corpus(
 
 def near_duplicates(texts: list[str], threshold: float) -> list[tuple[int, int, float]]:
     """Pairs (i, j, cosine) of texts whose TF-IDF (word 1-2 grams) cosine is at least ``threshold``."""
+    return similar_pairs(texts, threshold)
+
+
+def similar_pairs(
+    texts: list[str], threshold: float, *, others: list[str] | None = None
+) -> list[tuple[int, int, float]]:
+    """Pairs (i, j, cosine), most similar first, with TF-IDF (word 1-2 grams) cosine >= ``threshold``.
+
+    Without ``others``: pairs within ``texts`` (i < j). With ``others``: i indexes
+    ``texts`` and j indexes ``others``, on one vocabulary fitted to both.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    if len(texts) < 2:
+    if len(texts) < (1 if others else 2) or others == []:
         return []
-    matrix = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1).fit_transform(texts)
-    sims = (matrix @ matrix.T).tocoo()
-    keep = (sims.row < sims.col) & (sims.data >= threshold)
+    vectoriser = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+    vectoriser.fit(texts + (others or []))
+    matrix = vectoriser.transform(texts)
+    sims = (matrix @ (vectoriser.transform(others) if others else matrix).T).tocoo()
+    keep = sims.data >= threshold
+    if others is None:
+        keep &= sims.row < sims.col
     pairs = sorted(
         zip(
             sims.row[keep].tolist(), sims.col[keep].tolist(), sims.data[keep].tolist(), strict=True

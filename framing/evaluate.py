@@ -92,7 +92,7 @@ def evaluate(
         from framing.modeling import FramingClassifier
 
         # full precision: int8 activations are scaled per batch, so scores would depend on batch-mates
-        classifier = FramingClassifier.from_pretrained(model, backend="torch")
+        classifier = FramingClassifier.from_pretrained(model, backend="float32")
         scheme = classifier.scheme
     table = read_table(gold_path)
     gold = load_annotated(

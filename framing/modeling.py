@@ -10,7 +10,9 @@ the shipped default model stays a few MB.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +29,33 @@ from framing.labels import LabelScheme
 SETTINGS_FILE = "framing.json"
 DEFAULT_BASE = "default"
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "framing-minilm"
+BACKENDS = ("auto", "float32", "bfloat16", "int8")
+PAD_MULTIPLE = int(os.environ.get("FRAMING_PAD_MULTIPLE", "8"))
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX).
+
+    Without it, bfloat16 is emulated and slower than float32, so "auto" keeps float32.
+    """
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def choose_backend(backend: str, device: torch.device) -> str:
+    """Resolve "auto": bfloat16 on a CPU with native bfloat16, float32 otherwise.
+
+    bfloat16 autocast keeps layer norms, softmax and the head in float32 and agrees with
+    float32 on over 99% of labels (docs/benchmarks.md) at about twice the speed; int8 is
+    faster still but agrees less, so it is never chosen automatically.
+    """
+    if backend not in BACKENDS:
+        raise FramingError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend != "auto":
+        if device.type != "cpu" and backend != "float32":
+            raise FramingError(f"the {backend} backend runs on CPU only; use float32 on a GPU")
+        return backend
+    return "bfloat16" if device.type == "cpu" and native_bfloat16() else "float32"
 
 
 def packaged_encoder_path() -> Path:
@@ -96,7 +125,7 @@ class FramingClassifier:
     max_length: int = 256
     stride: int = 64
     settings: dict[str, Any] = field(default_factory=dict)
-    backend: str = "torch"
+    backend: str = "float32"
     source: str = ""  # the folder it was loaded from
 
     @property
@@ -111,9 +140,10 @@ class FramingClassifier:
     ) -> FramingClassifier:
         """Load a model folder saved by `save_pretrained` (``None`` or "default": the shipped model).
 
-        ``backend``: "torch" (full precision, the default; "auto" means the same) or "int8"
-        (dynamic int8 quantisation of the encoder, CPU only, about twice as fast, labels
-        agree with full precision on about 97% of passages).
+        ``backend``: "auto" (the default: bfloat16 where the CPU has it natively, else
+        float32), "float32", "bfloat16" (autocast, CPU) or "int8" (dynamic int8
+        quantisation of the encoder, CPU only, faster still but labels agree with float32
+        on only about 97% of passages). See `choose_backend`.
         """
         folder = DEFAULT_MODEL if path in (None, DEFAULT_BASE) else Path(path)
         settings_path = folder / SETTINGS_FILE
@@ -131,14 +161,8 @@ class FramingClassifier:
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         model.to(target).eval()
-        # int8 is opt-in: on the shipped model it agrees with full precision on only ~97% of
-        # passages (docs/benchmarks.md), short of the 99% a default must keep.
-        chosen = "torch" if backend == "auto" else backend
+        chosen = choose_backend(backend, target)
         if chosen == "int8":
-            if target.type != "cpu":
-                raise FramingError(
-                    "the int8 backend runs on CPU only; use --backend torch on a GPU"
-                )
             model = quantize_int8(model)
         return cls(
             model=model,
@@ -156,7 +180,7 @@ class FramingClassifier:
         """Write weights (safetensors), tokenizer, HF config and ``framing.json`` to ``path``."""
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
-        if self.backend != "torch":
+        if self.backend == "int8":
             raise FramingError("save the full-precision model, not a quantised copy")
         model: Any = self.model
         if self.settings.get("method") == "lora":
@@ -203,10 +227,17 @@ class FramingClassifier:
         window_logits = np.zeros((len(lengths), len(self.scheme.labels)), dtype=np.float32)
         keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
         device = self.device
-        with torch.inference_mode():
+        precision = (
+            torch.autocast("cpu", dtype=torch.bfloat16)
+            if self.backend == "bfloat16"
+            else contextlib.nullcontext()
+        )
+        with torch.inference_mode(), precision:
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
-                width = int(lengths[rows[0]])
+                width = min(
+                    -(-int(lengths[rows[0]]) // PAD_MULTIPLE) * PAD_MULTIPLE, self.max_length
+                )
                 batch = {}
                 for key in keys:
                     block = np.zeros((len(rows), width), dtype=np.int64)

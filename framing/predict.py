@@ -202,7 +202,9 @@ def _label_part(
         cursor += len(passages)
         for passage, row in zip(passages, doc_probs, strict=True):
             passage_rows.append(_passage_row(source, passage, row, scheme, job["review_threshold"]))
-        document_rows.append(_document_row(source, passages, doc_probs, scheme, problem))
+        document_rows.append(
+            _document_row(source, passages, doc_probs, scheme, problem, job["review_threshold"])
+        )
     return passage_rows, document_rows, errors
 
 
@@ -278,6 +280,7 @@ def _document_row(
     probs: np.ndarray,
     scheme: LabelScheme,
     problem: str | None,
+    threshold: float,
 ) -> dict[str, Any]:
     summary = aggregate_document(probs, scheme)
     framing_ids = [scheme.label2id[label] for label in scheme.framing_labels]
@@ -290,6 +293,7 @@ def _document_row(
         "source": source.path,
         "n_passages": len(passages),
         "n_framing_passages": int(is_framing.sum()),
+        "n_needs_review": int((probs.max(axis=1) < threshold).sum()) if len(probs) else 0,
         "label": "" if problem else summary["label"],
         "position": round(summary["position"], 4)
         if not problem and summary["label"] != scheme.none_label
@@ -441,6 +445,7 @@ def _summarise(out: Path, parts: Path, scheme: LabelScheme) -> dict[str, int]:
         for row in rows:
             counts["documents"] += 1
             counts["passages"] += row["n_passages"]
+            counts["review"] += row["n_needs_review"]
             if row["problem"]:
                 counts["failed"] += 1
                 continue
@@ -449,8 +454,6 @@ def _summarise(out: Path, parts: Path, scheme: LabelScheme) -> dict[str, int]:
                 positions.append(row["position"])
     for rows in _part_rows(parts, "errors"):
         counts["warnings"] += sum(1 for r in rows if r["severity"] == "warning")
-    for rows in _part_rows(parts, "passages"):
-        counts["review"] += sum(1 for r in rows if r["needs_review"])
     png = _histogram(positions)
     (out / "positions.png").write_bytes(png)
     ordered = [label for label in scheme.labels if label in labels]

@@ -1,6 +1,6 @@
 """Fine-tune a framing model from a YAML config: a thin wrapper over `framing train`.
 
-    python scripts/train.py --config configs/default.yaml [--set key=value ...] [--fresh]
+python scripts/train.py --config configs/default.yaml [--set key=value ...] [--fresh]
 """
 
 import sys

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from framing.cli import build_parser, main
@@ -168,6 +169,40 @@ def test_corpus_check_catches_bad_records(tmp_path, capsys):
     assert "duplicate text (2 times)" in out
     assert "near-duplicates (cosine" in out and "3 ~ near" in out
     assert "unknown label 'sideways'" in out
+
+
+def test_corpus_check_against_a_held_out_file(tmp_path, capsys):
+    rows = [
+        {"id": f"c{i}", "text": text, "label": label} for i, (text, label) in enumerate(PASSAGES)
+    ]
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in rows))
+    held = tmp_path / "held.csv"
+    paraphrase = PASSAGES[2][0].replace("will", "shall")  # a light edit of corpus passage c2
+    pd.DataFrame(
+        {"id": ["h1", "h2"], "text": [paraphrase, "Parking permits are renewed each April."]}
+    ).to_csv(held, index=False)
+    assert main(["corpus", "check", str(corpus), "--no-floors", "--against", str(held)]) == 1
+    out = capsys.readouterr().out
+    assert "overlaps the held-out file (cosine" in out and "c2 ~ h1" in out
+    assert out.count("overlaps the held-out file") == 1  # the unrelated passage is not flagged
+    # listed, but passing, when the threshold is above every pair
+    assert (
+        main(
+            [
+                "corpus",
+                "check",
+                str(corpus),
+                "--no-floors",
+                "--against",
+                str(held),
+                "--overlap",
+                "1.01",
+            ]
+        )
+        == 0
+    )
+    assert "c2 ~ h1" in capsys.readouterr().out
 
 
 def test_console_script_is_installed():

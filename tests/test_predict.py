@@ -18,7 +18,7 @@ from .conftest import PASSAGES
 
 @pytest.fixture(scope="module")
 def classifier(tiny_model):
-    return FramingClassifier.from_pretrained(tiny_model, backend="torch")
+    return FramingClassifier.from_pretrained(tiny_model, backend="float32")
 
 
 def _corpus(folder, n=6):
@@ -71,6 +71,9 @@ def test_outputs_in_every_format(tmp_path, classifier):
             "problem",
         ):
             assert column in docs.columns
+        assert docs["n_needs_review"].sum() == passages["needs_review"].astype(bool).sum()
+        summary = (tmp_path / fmt / "summary.md").read_text()
+        assert f"({passages['needs_review'].astype(bool).sum()} flagged needs_review)" in summary
         probs = passages[["p_managerial", "p_grassroots", "p_hybrid", "p_none"]].to_numpy()
         np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-3)
         assert (tmp_path / fmt / "summary.md").read_text().startswith("# Labelling summary")

@@ -61,8 +61,8 @@ def test_lora_trains_saves_small_and_predicts_the_same_after_reload(tmp_path, ti
     settings = json.loads((folder / "framing.json").read_text())
     assert settings["method"] == "lora" and settings["base_model"] == str(tiny_encoder)
     texts = [t for t, _ in PASSAGES]
-    reloaded = FramingClassifier.from_pretrained(folder, backend="torch")
-    again = FramingClassifier.from_pretrained(folder, backend="torch")
+    reloaded = FramingClassifier.from_pretrained(folder, backend="float32")
+    again = FramingClassifier.from_pretrained(folder, backend="float32")
     np.testing.assert_allclose(reloaded.predict_proba(texts), again.predict_proba(texts), atol=1e-6)
     assert any("passages by split" in line for line in seen)
 
@@ -86,7 +86,7 @@ def test_saved_model_predicts_what_the_trained_one_did(tmp_path, tiny_encoder):
         settings=settings,
     )
     before.save_pretrained(tmp_path / "saved")
-    after = FramingClassifier.from_pretrained(tmp_path / "saved", backend="torch")
+    after = FramingClassifier.from_pretrained(tmp_path / "saved", backend="float32")
     texts = [t for t, _ in PASSAGES] + ["a long passage " * 40]
     np.testing.assert_allclose(before.predict_proba(texts), after.predict_proba(texts), atol=1e-5)
     assert after.temperature == pytest.approx(1.7)
