@@ -10,7 +10,6 @@ the shipped default model stays a few MB.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import warnings
 from collections.abc import Iterable, Sequence
@@ -46,9 +45,9 @@ def native_bfloat16() -> bool:
 def choose_backend(backend: str, device: torch.device) -> str:
     """Resolve "auto": bfloat16 on a CPU with native bfloat16, float32 otherwise.
 
-    bfloat16 autocast keeps layer norms, softmax and the head in float32 and agrees with
-    float32 on over 99% of labels (docs/benchmarks.md) at about twice the speed; int8 is
-    faster still but agrees less, so it is never chosen automatically.
+    The bfloat16 backend runs the encoder in bfloat16 (pooling and head in float32) and
+    agrees with float32 on over 99% of labels (docs/benchmarks.md) at about twice the
+    speed; int8 agrees less, so it is never chosen automatically.
     """
     if backend not in BACKENDS:
         raise FramingError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -142,7 +141,7 @@ class FramingClassifier:
         """Load a model folder saved by `save_pretrained` (``None`` or "default": the shipped model).
 
         ``backend``: "auto" (the default: bfloat16 where the CPU has it natively, else
-        float32), "float32", "bfloat16" (autocast, CPU) or "int8" (dynamic int8
+        float32), "float32", "bfloat16" (the encoder in bfloat16, CPU) or "int8" (dynamic int8
         quantisation of the encoder, CPU only, faster still but labels agree with float32
         on only about 97% of passages). See `choose_backend`.
         """
@@ -165,6 +164,8 @@ class FramingClassifier:
         chosen = choose_backend(backend, target)
         if chosen == "int8":
             model = quantize_int8(model)
+        elif chosen == "bfloat16":
+            model.encoder.to(torch.bfloat16)  # pooling and head stay float32
         return cls(
             model=model,
             tokenizer=tokenizer,
@@ -181,8 +182,10 @@ class FramingClassifier:
         """Write weights (safetensors), tokenizer, HF config and ``framing.json`` to ``path``."""
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
-        if self.backend == "int8":
-            raise FramingError("save the full-precision model, not a quantised copy")
+        if self.backend != "float32":
+            raise FramingError(
+                f"save a model loaded with backend='float32', not a {self.backend} copy"
+            )
         model: Any = self.model
         if self.settings.get("method") == "lora":
             model.save_pretrained(str(folder), safe_serialization=True)
@@ -228,12 +231,7 @@ class FramingClassifier:
         window_logits = np.zeros((len(lengths), len(self.scheme.labels)), dtype=np.float32)
         keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
         device = self.device
-        precision = (
-            torch.autocast("cpu", dtype=torch.bfloat16)
-            if self.backend == "bfloat16"
-            else contextlib.nullcontext()
-        )
-        with torch.inference_mode(), precision:
+        with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
                 width = min(
@@ -338,7 +336,8 @@ class MeanPoolingClassifier(PreTrainedModel):
         inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
         if token_type_ids is not None:
             inputs["token_type_ids"] = token_type_ids
-        states = self.encoder(**inputs).last_hidden_state
+        # pooled in float32 whatever the encoder's precision (the bfloat16 backend)
+        states = self.encoder(**inputs).last_hidden_state.float()
         mask = attention_mask.unsqueeze(-1).to(states.dtype)
         pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled, dim=-1) * self.scale
