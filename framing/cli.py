@@ -8,6 +8,7 @@ documents could not be read (they are listed in errors.csv).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -101,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=32,
         help="passages per forward pass (default: %(default)s)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for the model (default: the cores this process may use)",
     )
     p.add_argument(
         "--review-threshold",
@@ -238,6 +245,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS reports it)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "train":
         from framing.config import load_config
@@ -247,8 +260,13 @@ def _run(args: argparse.Namespace) -> int:
         train(config, resume=not args.fresh)
         return 0
     if args.command == "label":
+        import torch
+
         from framing.modeling import FramingClassifier
 
+        if args.threads is not None and args.threads < 1:
+            raise FramingError(f"--threads {args.threads}: give at least 1")
+        torch.set_num_threads(args.threads or _available_cores())
         classifier = FramingClassifier.from_pretrained(args.model, backend=args.backend)
         result = classifier.label_documents(
             args.inputs,

@@ -163,11 +163,18 @@ def memory(model: str | None, sizes: list[int], backend: str) -> str:
             rows.append([f"{n:,}", f"{seconds:.0f}", f"{n / seconds:.1f}", f"{peak:.0f}"])
             print(rows[-1], flush=True)
     ratio = float(rows[-1][3]) / float(rows[0][3]) if len(rows) > 1 else 1.0
+    peak = float(rows[-1][3])
+    verdict = (
+        f"Targets: peak RSS at most 1,500 MB at the largest size ({peak:.0f} MB: "
+        f"{'met' if peak <= 1500 else 'missed'}), and within 10% of the smallest size's figure "
+        f"({ratio:.2f}x: {'met' if ratio <= 1.10 else 'missed'}).\n"
+    )
     return (
         f"### Memory (`framing label --backend {backend}` on a table of N passages, peak RSS of the process)\n\n"
         + table(["passages", "seconds", "passages/s", "peak RSS (MB)"], rows)
         + (
-            f"\n\nPeak RSS at {rows[-1][0]} passages is {ratio:.2f}x the figure at {rows[0][0]}.\n"
+            f"\n\nPeak RSS at {rows[-1][0]} passages is {ratio:.2f}x the figure at {rows[0][0]}. "
+            + verdict
             if len(rows) > 1
             else "\n"
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from framing.cli import build_parser, main
 
@@ -83,6 +84,14 @@ def test_label_command_end_to_end_and_exit_code(tmp_path, tiny_model, capsys):
     assert main([*command, str(tmp_path / "out2"), "--format", "jsonl"]) == 1
     assert "1 could not be read" in capsys.readouterr().out
     assert (tmp_path / "out2" / "documents.jsonl").is_file()
+    threads = torch.get_num_threads()
+    try:
+        assert main([*command, str(tmp_path / "out3"), "--threads", "1"]) == 1  # broken.docx
+        assert torch.get_num_threads() == 1
+        assert main([*command, str(tmp_path / "out4"), "--threads", "0"]) == 2
+        assert "--threads 0: give at least 1" in capsys.readouterr().err
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_evaluate_and_train_commands(tmp_path, tiny_encoder, capsys):
