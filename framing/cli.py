@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         choices=["auto", "float32", "bfloat16", "int8"],
         help="auto: bfloat16 on a CPU that has it natively (about 2x faster than float32, "
-        "over 99%% of labels agree), else float32; int8: faster on CPU but only ~97%% of "
+        "over 99%% of labels agree), else float32; int8: a little faster on CPU but only ~98%% of "
         "labels agree (default: %(default)s)",
     )
     p.add_argument(

@@ -143,7 +143,7 @@ class FramingClassifier:
         ``backend``: "auto" (the default: bfloat16 where the CPU has it natively, else
         float32), "float32", "bfloat16" (the encoder in bfloat16, CPU) or "int8" (dynamic int8
         quantisation of the encoder, CPU only, faster still but labels agree with float32
-        on only about 97% of passages). See `choose_backend`.
+        on only about 98% of passages). See `choose_backend`.
         """
         folder = DEFAULT_MODEL if path in (None, DEFAULT_BASE) else Path(path)
         settings_path = folder / SETTINGS_FILE
