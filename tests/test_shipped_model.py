@@ -40,13 +40,20 @@ def test_codebook_illustrations(shipped):
 
 
 def test_out_of_scope_text_is_set_aside(shipped):
+    """Job-advert terms, trial methods, finance figures and committee housekeeping: none."""
     texts = [
         "Band 6 Staff Nurse. Salary £37,338 to £44,962 per annum pro rata, 37.5 hours per week. Closing date 12 January. "
         "Interviews will be held in the week commencing 22 January. Please note that a DBS check is required for this post.",
         "Participants will be randomised 1:1 using computer-generated permuted blocks stratified by site. The primary outcome is "
         "length of stay at 30 days; secondary outcomes include readmission and mortality at 90 days.",
     ]
-    assert [p.label for p in shipped.predict(texts)] == ["none", "none"]
+    texts += [
+        "At month 8 the Trust reports a year-to-date deficit of £4.2m against a planned deficit of £3.1m, an adverse "
+        "variance of £1.1m driven mainly by pay overspends in medicine. Capital expenditure to date is £11.7m against a plan of £14.0m.",
+        "The meeting was quorate. Apologies were received from the Chief Finance Officer and two non-executive directors. "
+        "No new declarations of interest were made. The minutes of the meeting held on 14 March were approved as an accurate record.",
+    ]
+    assert [p.label for p in shipped.predict(texts)] == ["none"] * 4
 
 
 def test_fast_backends_against_full_precision(shipped):
