@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from framing.data import read_table
 from framing.errors import FramingError
@@ -189,14 +190,9 @@ def check_corpus(
             if "id" in held.columns
             else [f"row {i}" for i in range(1, len(held) + 1)]
         )
-        closest = similar_pairs(
-            list(frame["text"].astype(str)), 0.0, others=list(held["text"].astype(str))
-        )
-        best: dict[int, tuple[int, int, float]] = {}
-        for i, j, score in closest:  # the closest held-out passage for each corpus passage
-            best.setdefault(i, (i, j, score))
-        ranked = sorted(best.values(), key=lambda t: -t[2])
-        for i, j, score in ranked:
+        closest = closest_matches(list(frame["text"].astype(str)), list(held["text"].astype(str)))
+        ranked = sorted(enumerate(closest), key=lambda t: -t[1][1])
+        for i, (j, score) in ranked:
             if score < overlap:
                 break
             problems.append(
@@ -204,7 +200,7 @@ def check_corpus(
             )
         lines += ["", f"closest to {against} (TF-IDF cosine; fails at >= {overlap}):"]
         lines += [
-            f"  {score:.2f}  {frame['id'].iloc[i]} ~ {held_ids[j]}" for i, j, score in ranked[:10]
+            f"  {score:.2f}  {frame['id'].iloc[i]} ~ {held_ids[j]}" for i, (j, score) in ranked[:10]
         ]
     lines += [
         "",
@@ -217,33 +213,35 @@ def check_corpus(
 
 
 def near_duplicates(texts: list[str], threshold: float) -> list[tuple[int, int, float]]:
-    """Pairs (i, j, cosine) of texts whose TF-IDF (word 1-2 grams) cosine is at least ``threshold``."""
-    return similar_pairs(texts, threshold)
+    """Pairs (i, j, cosine), i < j, most similar first, whose TF-IDF cosine is at least ``threshold``."""
+    if len(texts) < 2:
+        return []
+    matrix = _tfidf(texts).transform(texts)
+    sims = (matrix @ matrix.T).tocoo()
+    keep = (sims.data >= threshold) & (sims.row < sims.col)
+    pairs = zip(
+        sims.row[keep].tolist(), sims.col[keep].tolist(), sims.data[keep].tolist(), strict=True
+    )
+    return sorted(((int(i), int(j), float(s)) for i, j, s in pairs), key=lambda t: -t[2])
 
 
-def similar_pairs(
-    texts: list[str], threshold: float, *, others: list[str] | None = None
-) -> list[tuple[int, int, float]]:
-    """Pairs (i, j, cosine), most similar first, with TF-IDF (word 1-2 grams) cosine >= ``threshold``.
+def closest_matches(texts: list[str], others: list[str]) -> list[tuple[int, float]]:
+    """For each of ``texts``, the index of its most similar text in ``others`` and their cosine.
 
-    Without ``others``: pairs within ``texts`` (i < j). With ``others``: i indexes
-    ``texts`` and j indexes ``others``, on one vocabulary fitted to both.
+    Both sides share one TF-IDF vocabulary, so a held-out file of any size is screened
+    with one sparse product and a row-wise maximum.
     """
+    if not texts or not others:
+        return []
+    vectoriser = _tfidf(texts + others)
+    sims = (vectoriser.transform(texts) @ vectoriser.transform(others).T).tocsr()
+    best = sims.argmax(axis=1).A1
+    scores = sims.max(axis=1).toarray().ravel()
+    return [(int(j), float(s)) for j, s in zip(best, scores, strict=True)]
+
+
+def _tfidf(texts: list[str]) -> Any:
+    """The one TF-IDF space (word 1-2 grams, sublinear counts) both screens use."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    if len(texts) < (1 if others else 2) or others == []:
-        return []
-    vectoriser = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
-    vectoriser.fit(texts + (others or []))
-    matrix = vectoriser.transform(texts)
-    sims = (matrix @ (vectoriser.transform(others) if others else matrix).T).tocoo()
-    keep = sims.data >= threshold
-    if others is None:
-        keep &= sims.row < sims.col
-    pairs = sorted(
-        zip(
-            sims.row[keep].tolist(), sims.col[keep].tolist(), sims.data[keep].tolist(), strict=True
-        ),
-        key=lambda t: -t[2],
-    )
-    return [(int(i), int(j), float(s)) for i, j, s in pairs]
+    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)

@@ -125,11 +125,20 @@ def _release_memory() -> None:
     Batches of different shapes leave glibc's heap fragmented, so without this the
     process grows part after part although nothing is kept; with it, memory stays flat.
     """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc() -> Any:
+    """glibc, when this process runs on it and it has ``malloc_trim``; otherwise None."""
     try:
         libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    except OSError:
+        return None
+    return libc if hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _glibc()
 
 
 def _open_job(out: Path, job: dict[str, Any], overwrite: bool) -> Path:
@@ -215,11 +224,13 @@ def _label_part(
     for source, passages, problem in per_doc:
         doc_probs = probs[cursor : cursor + len(passages)]
         cursor += len(passages)
-        for passage, row in zip(passages, doc_probs, strict=True):
-            passage_rows.append(_passage_row(source, passage, row, scheme, job["review_threshold"]))
-        document_rows.append(
-            _document_row(source, passages, doc_probs, scheme, problem, job["review_threshold"])
-        )
+        rows = [
+            _passage_row(source, passage, row, scheme, job["review_threshold"])
+            for passage, row in zip(passages, doc_probs, strict=True)
+        ]
+        passage_rows += rows
+        n_review = sum(row["needs_review"] for row in rows)
+        document_rows.append(_document_row(source, passages, doc_probs, scheme, problem, n_review))
     return passage_rows, document_rows, errors
 
 
@@ -295,7 +306,7 @@ def _document_row(
     probs: np.ndarray,
     scheme: LabelScheme,
     problem: str | None,
-    threshold: float,
+    n_needs_review: int,
 ) -> dict[str, Any]:
     summary = aggregate_document(probs, scheme)
     framing_ids = [scheme.label2id[label] for label in scheme.framing_labels]
@@ -308,7 +319,7 @@ def _document_row(
         "source": source.path,
         "n_passages": len(passages),
         "n_framing_passages": int(is_framing.sum()),
-        "n_needs_review": int((probs.max(axis=1) < threshold).sum()) if len(probs) else 0,
+        "n_needs_review": n_needs_review,
         "label": "" if problem else summary["label"],
         "position": round(summary["position"], 4)
         if not problem and summary["label"] != scheme.none_label
