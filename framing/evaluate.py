@@ -144,6 +144,10 @@ def evaluate(
         y = np.array([scheme.label2id[label] for label in gold["label"]])
         metrics["model"]["ece"] = expected_calibration_error(probs, y)
         metrics["model"]["reliability"] = reliability_table(probs, y)
+    if probs is not None and scheme.positions:
+        position = position_agreement(gold, probs, scheme, coders, resamples=resamples, seed=seed)
+        if position is not None:
+            metrics["model"]["position"] = position
     if coders:
         metrics["coders"] = _coder_statistics(
             gold, list(coders), predicted, scheme, resamples, seed, notes
@@ -159,6 +163,62 @@ def evaluate(
         log(f"note: {note}")
     _write_outputs(out, metrics, gold, predicted, probs, scheme, coders)
     return metrics
+
+
+def position_agreement(
+    gold: pd.DataFrame,
+    probs: np.ndarray,
+    scheme: LabelScheme,
+    coders: Sequence[str] | None,
+    *,
+    resamples: int,
+    seed: int,
+) -> dict[str, Any] | None:
+    """How well the model places units on the -1 (top-down) .. +1 (bottom-up) line.
+
+    A unit's model position comes from its probabilities renormalised over the framing
+    labels (the rule documents use); its coders' position is the mean position of their
+    framing codes (of the gold label when there are no coders). Units nobody placed on the
+    line (gold ``none``) are left out. Pearson and Spearman correlations and the mean
+    absolute difference, with bootstrap intervals; None when fewer than 3 units are placed.
+    """
+    from scipy.stats import pearsonr, spearmanr
+
+    framing = list(scheme.framing_labels)
+    columns = [scheme.label2id[label] for label in framing]
+    q = probs[:, columns] / np.maximum(probs[:, columns].sum(axis=1, keepdims=True), 1e-12)
+    model = np.array([scheme.position_of(dict(zip(framing, row, strict=True))) for row in q])
+    if coders:
+        placed = [
+            [scheme.positions[c] for c in (codes.get(k) for k in coders) if c in scheme.positions]
+            for codes in gold["codes"]
+        ]
+    else:
+        placed = [[scheme.positions[g]] if g in scheme.positions else [] for g in gold["label"]]
+    keep = np.array([bool(p) for p in placed])
+    human = np.array([float(np.mean(p)) if p else np.nan for p in placed])[keep]
+    model = model[keep]
+    if len(human) < 3 or np.ptp(human) == 0:
+        return None
+
+    def corr(fn: Callable[..., Any], i: np.ndarray) -> float:
+        if np.ptp(human[i]) == 0 or np.ptp(model[i]) == 0:
+            return float("nan")
+        return float(fn(model[i], human[i])[0])
+
+    stats: dict[str, Callable[[np.ndarray], float]] = {
+        "pearson": lambda i: corr(pearsonr, i),
+        "spearman": lambda i: corr(spearmanr, i),
+        "mae": lambda i: float(np.mean(np.abs(model[i] - human[i]))),
+    }
+    everyone = np.arange(len(human))
+    out: dict[str, Any] = {"n": len(human)}
+    out.update({name: fn(everyone) for name, fn in stats.items()})
+    out["ci95"] = {
+        name: bootstrap_ci(fn, len(human), resamples=resamples, seed=seed)
+        for name, fn in stats.items()
+    }
+    return out
 
 
 def _join_predictions(
@@ -354,6 +414,14 @@ def report_markdown(
         )
     if "ece" in m:
         lines += ["", f"Expected calibration error of the model: {_fmt(m['ece'])}."]
+    if "position" in m:
+        pos = m["position"]
+        lines += [
+            "",
+            f"Position on the -1 (top-down) .. +1 (bottom-up) line, model against the coders' mean, {pos['n']} units: "
+            f"Pearson {_fmt(pos['pearson'], pos['ci95']['pearson'])}, Spearman {_fmt(pos['spearman'], pos['ci95']['spearman'])}, "
+            f"mean absolute difference {_fmt(pos['mae'], pos['ci95']['mae'])}.",
+        ]
     lines += [
         "",
         "Read alpha as: >= 0.800 reliable, 0.667-0.800 tentative, below 0.667 not reliable (see docs/evaluation.md).",

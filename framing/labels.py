@@ -9,6 +9,7 @@ change, which batch labelling sets aside.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,14 @@ class LabelScheme:
     def framing_labels(self) -> tuple[str, ...]:
         """The labels that say how change is framed (all but the none label)."""
         return tuple(label for label in self.labels if label != self.none_label)
+
+    def position_of(self, shares: Mapping[str, float]) -> float:
+        """Where shares of the framing labels sit on the -1 (top-down) .. +1 (bottom-up) line.
+
+        The share-weighted mean of the labels' positions: for the default scheme, the
+        grassroots share minus the managerial share. One rule for passages and documents.
+        """
+        return float(sum(share * self.positions.get(label, 0.0) for label, share in shares.items()))
 
     def normalise(self, raw: object) -> str | None:
         """Map a coder's raw label to a scheme label, or None when it is not one.

@@ -283,7 +283,7 @@ def aggregate_document(probs: np.ndarray, scheme: LabelScheme) -> dict[str, Any]
     q = p_framing / np.maximum(mass, 1e-12)[:, None]
     shares_arr = (weight[:, None] * q).sum(axis=0) / max(weight.sum(), 1e-12)
     shares = {label: float(s) for label, s in zip(scheme.framing_labels, shares_arr, strict=True)}
-    position = float(sum(shares[label] * scheme.positions.get(label, 0.0) for label in shares))
+    position = scheme.position_of(shares)
     has_framing = none_id is None or bool((probs.argmax(axis=1) != none_id).any())
     if not has_framing:
         label = scheme.none_label or ""

@@ -69,6 +69,7 @@ def main() -> None:
                 ]
             )
     coders = real["coders"]
+    position = real["model"]["position"]
     none_share = real["model"]["confusion_matrix"]
     none_col = none_share["labels"].index("none")
     set_aside = sum(row[none_col] for row in none_share["matrix"])
@@ -83,7 +84,11 @@ def main() -> None:
         f"Cohen's kappa of the model against each coder: "
         + ", ".join(f"{c} {k:.3f}" for c, k in coders["kappa_model_vs"].items())
         + f". The model set aside {set_aside} of {real['n_units']} real passages as `none`; "
-        f"calibration error (ECE) on real passages {real['model']['ece']:.3f}.\n"
+        f"calibration error (ECE) on real passages {real['model']['ece']:.3f}. "
+        f"Position on the -1 (top-down) .. +1 (bottom-up) line against the mean of the coders' codes "
+        f"({position['n']} passages): Pearson {fmt(position['pearson'], position['ci95']['pearson'])}, "
+        f"Spearman {fmt(position['spearman'], position['ci95']['spearman'])}, "
+        f"mean absolute difference {fmt(position['mae'], position['ci95']['mae'])}.\n"
     )
     write_section("real", body)
     print(body)

@@ -296,3 +296,20 @@ def test_the_project_corpus_passes_its_check(capsys):
     assert main(["corpus", "check", str(ROOT / "data" / "corpus" / "corpus.jsonl")]) == 0
     out = capsys.readouterr().out
     assert "PASSED" in out and "pairs found: 0" in out
+
+
+def test_the_corpus_second_coding_covers_it_and_agrees():
+    """The dataset card reports a blind second coding of every passage; keep it true."""
+    from framing.labels import DEFAULT_SCHEME
+    from framing.metrics import krippendorff_alpha
+
+    corpus = pd.read_json(ROOT / "data" / "corpus" / "corpus.jsonl", lines=True)
+    second = pd.read_json(ROOT / "data" / "corpus" / "second_coding.jsonl", lines=True)
+    assert sorted(second["id"]) == sorted(corpus["id"])
+    joined = corpus.merge(second, on="id")
+    assert set(joined["code"]) <= set(DEFAULT_SCHEME.labels)
+    alpha = krippendorff_alpha(
+        [list(joined["label"]), list(joined["code"])], DEFAULT_SCHEME.labels
+    )
+    assert alpha > 0.99  # the card: 2,907 of 2,918 agree, alpha 0.995
+    assert (joined["label"] != joined["code"]).sum() == 11

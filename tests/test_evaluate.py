@@ -6,7 +6,8 @@ import pytest
 
 from framing.calibration import expected_calibration_error, fit_temperature
 from framing.errors import FramingError
-from framing.evaluate import bootstrap_ci, evaluate
+from framing.evaluate import bootstrap_ci, evaluate, position_agreement
+from framing.labels import DEFAULT_SCHEME
 from framing.metrics import classification_metrics, cohen_kappa, krippendorff_alpha
 
 from .conftest import PASSAGES, write_corpus
@@ -114,8 +115,10 @@ def test_model_report_with_coders_and_baseline(tmp_path, tiny_model):
         "ece",
         "per_class",
         "confusion_matrix",
+        "position",
     ):
         assert key in saved["model"]
+    assert saved["model"]["position"]["n"] == 9 and -1 <= saved["model"]["position"]["pearson"] <= 1
     assert set(saved["coders"]["kappa_model_vs"]) == {"a", "b", "c"}
     assert saved["coders"]["alpha_coders"] == pytest.approx(metrics["coders"]["alpha_coders"])
     assert "alpha_coders_plus_model" in saved["coders"]
@@ -217,3 +220,37 @@ def test_one_coder_and_unknown_predicted_labels(tmp_path):
             coders=["a"],
             baseline_train=None,
         )
+
+
+def test_position_agreement_by_hand():
+    # columns in scheme order: managerial, grassroots, hybrid, none
+    probs = np.array(
+        [
+            [0.9, 0.0, 0.1, 0.0],  # model -0.9; coders M, M, H -> -2/3
+            [0.1, 0.1, 0.8, 0.0],  # model 0.0; coders H, H, H -> 0
+            [0.0, 0.6, 0.2, 0.2],  # model +0.75 (none share renormalised away); coders G, G, H -> +2/3
+            [0.2, 0.2, 0.2, 0.4],  # gold none from every coder: not placed on the line
+        ]
+    )
+    gold = pd.DataFrame(
+        {
+            "label": ["managerial", "hybrid", "grassroots", "none"],
+            "codes": [
+                {"a": "managerial", "b": "managerial", "c": "hybrid"},
+                {"a": "hybrid", "b": "hybrid", "c": "hybrid"},
+                {"a": "grassroots", "b": "grassroots", "c": "hybrid"},
+                {"a": "none", "b": "none", "c": None},
+            ],
+        }
+    )
+    out = position_agreement(gold, probs, DEFAULT_SCHEME, ["a", "b", "c"], resamples=20, seed=1)
+    assert out is not None and out["n"] == 3
+    assert out["spearman"] == pytest.approx(1.0)
+    assert out["mae"] == pytest.approx((abs(-0.9 + 2 / 3) + 0 + abs(0.75 - 2 / 3)) / 3)
+    # without coders the gold label's own position is used; reversing the model reverses r
+    flipped = probs[:, [1, 0, 2, 3]]
+    out = position_agreement(gold, flipped, DEFAULT_SCHEME, None, resamples=0, seed=1)
+    assert out is not None and out["pearson"] < -0.9
+    # all gold on one point: a correlation is undefined, so nothing is reported
+    same = gold.assign(label="hybrid")
+    assert position_agreement(same, probs, DEFAULT_SCHEME, None, resamples=0, seed=1) is None
