@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES["evaluate"],
         formatter_class=fmt,
         description="Agreement with human coders: accuracy, macro-F1, per-class P/R/F1, confusion matrix, Cohen's kappa, "
-        "Krippendorff's alpha with bootstrap 95%% CIs, calibration, and a TF-IDF + logistic regression baseline side by side. "
+        "Krippendorff's alpha with bootstrap 95% CIs, position on the top-down .. bottom-up line, calibration, "
+        "and a TF-IDF + logistic regression baseline side by side. "
         "Writes metrics.json, report.md, report.html and disagreements.csv.",
     )
     p.add_argument("--gold", required=True, help="hand-coded units (CSV, TSV, JSONL, Parquet)")

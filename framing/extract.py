@@ -14,6 +14,7 @@ import glob
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -286,16 +287,48 @@ def _pdf(path: Path) -> Document:
             opened = False
         if not opened:
             raise ExtractionError("encrypted PDF (a password is needed)")
+    pages = _drop_running_lines([page.extract_text() or "" for page in reader.pages])
     parts: list[str] = []
     starts: list[int] = []
     offset = 0
-    for page in reader.pages:
-        text = _clean(page.extract_text() or "")
-        text = _rejoin_hyphens(text)
+    for page_text in pages:
+        text = _rejoin_hyphens(_clean(page_text))
         starts.append(offset)
         parts.append(text)
         offset += len(text) + 2
     return Document("", str(path), "\n\n".join(parts), page_starts=starts)
+
+
+def _drop_running_lines(pages: list[str], *, edge: int = 3, share: float = 0.4) -> list[str]:
+    """Remove running headers and footers: edge lines that recur on many pages.
+
+    A published PDF repeats its title, a page number or a printer's line at the top or
+    bottom of every page; left in, they glue onto passages and tilt their labels. A line
+    among the first or last ``edge`` lines of a page is dropped when the same words, in
+    any order and ignoring numbers, sit at a page edge on at least ``share`` of the
+    pages (and on 3 pages or more). Documents under 3 pages are returned as they are.
+    """
+    if len(pages) < 3:
+        return pages
+    lines = [page.splitlines() for page in pages]
+
+    def key(line: str) -> str:
+        return " ".join(sorted(re.findall(r"[^\W\d_]+", line.lower())))
+
+    def edges(page: list[str]) -> list[int]:
+        filled = [i for i, line in enumerate(page) if line.strip()]
+        return sorted(set(filled[:edge] + filled[-edge:]))
+
+    seen: Counter[str] = Counter()
+    for page in lines:
+        seen.update({key(page[i]) for i in edges(page)})
+    threshold = max(3, share * len(pages))
+    running = {k for k, n in seen.items() if n >= threshold}
+    kept = []
+    for page in lines:
+        drop = {i for i in edges(page) if key(page[i]) in running}
+        kept.append("\n".join(line for i, line in enumerate(page) if i not in drop))
+    return kept
 
 
 def _rejoin_hyphens(text: str) -> str:

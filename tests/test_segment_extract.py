@@ -114,6 +114,31 @@ def test_pdf_text_and_page_numbers(tmp_path):
     ]
 
 
+def test_running_headers_and_footers_are_dropped():
+    from framing.extract import _drop_running_lines
+
+    bodies = [
+        "The board will set targets for every ward.\n\nCompliance is reported monthly.",
+        "Nurses on ward 4 started their own huddle.\n\nOther wards copied it.",
+        "The trust funds the time; staff choose the projects.",
+        "Minutes of the last meeting were approved.",
+    ]
+    pages = [
+        f"Riverside NHS Trust - Board paper\n{body}\nPage {n} of 4"
+        if n % 2
+        else f"Board paper - Riverside NHS Trust\n{body}\npage {n} of 4 "
+        for n, body in enumerate(bodies, start=1)
+    ]
+    kept = _drop_running_lines(pages)
+    assert kept[0] == bodies[0] and kept[1] == bodies[1]  # paragraph breaks survive
+    assert not any("Riverside" in page or "Page" in page for page in kept)
+    # a line that recurs only in the body, not at a page edge, stays
+    middle = [f"Top {n}\nHeader\nline\nWe listen to staff.\nmore\ntext\nhere" for n in range(5)]
+    assert all("We listen to staff." in page for page in _drop_running_lines(middle))
+    # two pages are too few to tell a running line from a repeated one
+    assert _drop_running_lines(pages[:2]) == pages[:2]
+
+
 def test_real_published_pdfs(shared_dir):
     for name, pages in (("manifesto-2017-a.pdf", 44), ("manifesto-2017-b.pdf", 10)):
         doc = extract(_sources(shared_dir / "eval" / "real-pdfs" / name)[0], max_bytes=50 * MB)
@@ -123,6 +148,10 @@ def test_real_published_pdfs(shared_dir):
         assert {p.page for p in passages} <= set(range(1, pages + 1))
         assert max(p.page for p in passages) >= pages - 1
         assert "ﬁ" not in doc.text  # ligatures are expanded
+        # running headers and footers are gone (a printer's line on all 44 pages of one,
+        # the party's name and slogan atop 7 of the 10 pages of the other)
+        assert "Forest Stewardship" not in doc.text
+        assert "Putting North of England People First" not in doc.text
         assert all(len(p.text.split()) <= 180 for p in passages)
 
 
