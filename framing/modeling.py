@@ -326,6 +326,12 @@ class MeanPoolingClassifier(PreTrainedModel):
         self.dropout = torch.nn.Dropout(dropout)
         self.classifier = torch.nn.Linear(encoder.config.hidden_size, num_labels)
 
+    @property
+    def is_gradient_checkpointing(self) -> bool:
+        """PEFT still reads this name, which transformers deprecates with a FutureWarning on
+        every LoRA load; answering it here keeps that library-to-library notice off the screen."""
+        return self.is_activation_checkpointing
+
     def embed(
         self,
         input_ids: torch.Tensor,
@@ -396,7 +402,9 @@ def _load_encoder(folder: Path, config: Any = None) -> Any:
     from transformers.utils import logging as hf_logging
 
     verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()  # an unused pooler layer is expected and harmless
+    hf_logging.disable_progress_bar()  # a bar per load of a 90 MB encoder is noise
     try:
         if config is not None:
             return AutoModel.from_config(config)
@@ -407,6 +415,8 @@ def _load_encoder(folder: Path, config: Any = None) -> Any:
         ) from None
     finally:
         hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def _load_weights(folder: Path, settings: dict[str, Any]) -> torch.nn.Module:
