@@ -23,7 +23,11 @@ class _Section(BaseModel):
 class DataConfig(_Section):
     """Where the annotated passages are and how to read them."""
 
-    train: str = "data/corpus/corpus.jsonl"
+    train: str | list[str] = Field(
+        "data/corpus/corpus.jsonl",
+        description="an annotated file, or a list of files trained on together "
+        "(for example the project corpus and your own hand-coded passages)",
+    )
     text_column: str = "text"
     label_column: str = "label"
     id_column: str | None = "id"
@@ -35,6 +39,10 @@ class DataConfig(_Section):
     test_size: float = Field(0.15, ge=0, lt=0.5)
     seed: int = 13
     skip_invalid: bool = False
+
+    @property
+    def train_files(self) -> list[str]:
+        return [self.train] if isinstance(self.train, str) else list(self.train)
 
 
 class LoraConfig(_Section):

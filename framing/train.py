@@ -48,54 +48,93 @@ SPLITS = ("train", "validation", "test")
 
 
 def load_splits(config: Config, scheme: LabelScheme) -> pd.DataFrame:
-    """The annotated passages with a ``split`` column (committed, or made here, seeded)."""
+    """The annotated passages with a ``split`` column (committed, or made here, seeded).
+
+    With several training files each keeps its own committed splits (or gets its own
+    seeded ones), so adding your hand-coded passages never reshuffles the corpus's test
+    split; ids are prefixed with their file's name so that they stay unique.
+    """
+    files = config.data.train_files
+    if not files:
+        raise FramingError("data.train names no file")
     data = config.data
-    frame = load_annotated(
-        data.train,
-        scheme,
-        text_column=data.text_column,
-        label_column=data.label_column,
-        id_column=data.id_column,
-        skip_invalid=data.skip_invalid,
-    )
-    present = set(frame["label"])
+    frames = [
+        load_annotated(
+            path,
+            scheme,
+            text_column=data.text_column,
+            label_column=data.label_column,
+            id_column=data.id_column,
+            skip_invalid=data.skip_invalid,
+        )
+        for path in files
+    ]
+    where = " + ".join(files)
+    present = set().union(*(set(part["label"]) for part in frames))
     missing = [label for label in scheme.labels if label not in present]
     if missing:
         raise FramingError(
-            f"{data.train}: labels {missing} of scheme {scheme.name!r} have no training passages; "
+            f"{where}: labels {missing} of scheme {scheme.name!r} have no training passages; "
             f"the data's labels are {sorted(present)}"
         )
+    for path, part in zip(files, frames, strict=True):
+        part["split"] = _splits(part, path, config)
+        if len(files) > 1:
+            part["id"] = Path(path).stem + ":" + part["id"].astype(str)
+    frame = pd.concat(frames, ignore_index=True)
+    if not frame["id"].is_unique:
+        raise FramingError(
+            f"{where}: passage ids repeat across files; give the files different names"
+        )
+    train_labels = set(frame.loc[frame["split"] == "train", "label"])
+    if set(scheme.labels) - train_labels:
+        raise FramingError(
+            f"{where}: labels {sorted(set(scheme.labels) - train_labels)} have no passages in the train split"
+        )
+    if not (frame["split"] == "validation").any():
+        raise FramingError(
+            f"{where}: no validation passages (needed for early stopping and calibration)"
+        )
+    return frame
+
+
+def _splits(frame: pd.DataFrame, path: str, config: Config) -> pd.Series:
+    """One file's split per passage: its committed column, or seeded and stratified by label."""
+    data = config.data
     if data.split_column and data.split_column in frame.columns:
         split = frame[data.split_column].astype(str).str.strip().str.lower()
         bad = sorted(set(split) - set(SPLITS))
         if bad:
             raise FramingError(
-                f"{data.train}: column {data.split_column!r} has values {bad}; allowed: {list(SPLITS)}"
+                f"{path}: column {data.split_column!r} has values {bad}; allowed: {list(SPLITS)}"
             )
-        frame["split"] = split
-    else:
-        try:
-            frame["split"] = assign_splits(
-                frame,
-                validation_size=data.validation_size,
-                test_size=data.test_size,
-                seed=data.seed,
-                stratify_columns=("label",),
-                group_column=data.group_column,
-            )
-        except ValueError as exc:
-            raise FramingError(
-                f"{data.train}: cannot split {len(frame)} passages by label ({exc}); add more passages or a split column"
-            ) from None
-    train_labels = set(frame.loc[frame["split"] == "train", "label"])
-    if set(scheme.labels) - train_labels:
-        raise FramingError(
-            f"{data.train}: labels {sorted(set(scheme.labels) - train_labels)} have no passages in the train split"
+        return split
+    try:
+        return assign_splits(
+            frame,
+            validation_size=data.validation_size,
+            test_size=data.test_size,
+            seed=data.seed,
+            stratify_columns=("label",),
+            group_column=data.group_column,
         )
-    if not (frame["split"] == "validation").any():
+    except ValueError as exc:
         raise FramingError(
-            f"{data.train}: no validation passages (needed for early stopping and calibration)"
+            f"{path}: cannot split {len(frame)} passages by label ({exc}); add more passages or a split column"
+        ) from None
+    try:
+        frame["split"] = assign_splits(
+            frame,
+            validation_size=data.validation_size,
+            test_size=data.test_size,
+            seed=data.seed,
+            stratify_columns=("label",),
+            group_column=data.group_column,
         )
+    except ValueError as exc:
+        raise FramingError(
+            f"{path}: cannot split {len(frame)} passages by label ({exc}); add more passages or a split column"
+        ) from None
     return frame
 
 
@@ -358,7 +397,7 @@ def model_card(config: Config, metrics: dict[str, Any]) -> str:
         f"- base model: `{config.base_model}` ({config.train.method} fine-tuning"
         + (f", LoRA r={config.train.lora.r}" if config.train.method == "lora" else "")
         + ")",
-        f"- data: `{config.data.train}`; epochs run: {metrics['training']['epochs_run']:.1f}; seed {config.train.seed}",
+        f"- data: {', '.join(f'`{f}`' for f in config.data.train_files)}; epochs run: {metrics['training']['epochs_run']:.1f}; seed {config.train.seed}",
         f"- calibration temperature {metrics['calibration']['temperature']:.3f}; validation ECE "
         f"{metrics['calibration']['ece_before']:.3f} before, {metrics['calibration']['ece_after']:.3f} after",
         "",

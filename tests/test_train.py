@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from framing.config import load_config
@@ -190,3 +191,35 @@ def test_long_passages_are_windowed_not_truncated(tmp_path, tiny_encoder):
     seen = []
     train(_config(tmp_path, tiny_encoder), log=seen.append)
     assert any("extra windows" in line for line in seen)
+
+
+def test_several_training_files_keep_their_splits(tmp_path, tiny_encoder):
+    from framing.labels import DEFAULT_SCHEME
+    from framing.train import load_splits
+
+    corpus = write_corpus(tmp_path / "corpus.jsonl")
+    # a researcher's own coded passages: no split column, no `none` passages, ids that
+    # collide with the corpus's
+    own = tmp_path / "my_coding.csv"
+    rows = [(t, label) for t, label in PASSAGES if label != "none"] * 4
+    pd.DataFrame(
+        {
+            "id": [f"0-{i}" for i in range(len(rows))],
+            "text": [f"{t} [{i}]" for i, (t, _) in enumerate(rows)],
+            "label": [label for _, label in rows],
+        }
+    ).to_csv(own, index=False)
+    config = _config(tmp_path, tiny_encoder, f"data.train=[{corpus}, {own}]")
+    frame = load_splits(config, DEFAULT_SCHEME)
+    corpus_rows = frame[frame["id"].str.startswith("corpus:")]
+    own_rows = frame[frame["id"].str.startswith("my_coding:")]
+    assert len(corpus_rows) == 3 * len(PASSAGES) and len(own_rows) == len(rows)
+    assert frame["id"].is_unique
+    # the corpus keeps its committed splits; the new file is split on its own
+    expected = json.loads((tmp_path / "corpus.jsonl").read_text().splitlines()[-1])["split"]
+    assert corpus_rows["split"].iloc[-1] == expected
+    assert set(own_rows["split"]) == {"train", "validation", "test"}
+    # and training on both runs end to end, naming both files in the model card
+    folder = train(config, log=lambda _: None)
+    card = (folder / "README.md").read_text()
+    assert "corpus.jsonl" in card and "my_coding.csv" in card
