@@ -212,7 +212,7 @@ def position_agreement(
         "mae": lambda i: float(np.mean(np.abs(model[i] - human[i]))),
     }
     everyone = np.arange(len(human))
-    out: dict[str, Any] = {"n": len(human)}
+    out: dict[str, Any] = {"n": len(human), "against": "coders' mean" if coders else "gold label"}
     out.update({name: fn(everyone) for name, fn in stats.items()})
     out["ci95"] = {
         name: bootstrap_ci(fn, len(human), resamples=resamples, seed=seed)
@@ -418,7 +418,7 @@ def report_markdown(
         pos = m["position"]
         lines += [
             "",
-            f"Position on the -1 (top-down) .. +1 (bottom-up) line, model against the coders' mean, {pos['n']} units: "
+            f"Position on the -1 (top-down) .. +1 (bottom-up) line, model against the {pos['against']}, {pos['n']} units: "
             f"Pearson {_fmt(pos['pearson'], pos['ci95']['pearson'])}, Spearman {_fmt(pos['spearman'], pos['ci95']['spearman'])}, "
             f"mean absolute difference {_fmt(pos['mae'], pos['ci95']['mae'])}.",
         ]
