@@ -228,7 +228,12 @@ def test_position_agreement_by_hand():
         [
             [0.9, 0.0, 0.1, 0.0],  # model -0.9; coders M, M, H -> -2/3
             [0.1, 0.1, 0.8, 0.0],  # model 0.0; coders H, H, H -> 0
-            [0.0, 0.6, 0.2, 0.2],  # model +0.75 (none share renormalised away); coders G, G, H -> +2/3
+            [
+                0.0,
+                0.6,
+                0.2,
+                0.2,
+            ],  # model +0.75 (none share renormalised away); coders G, G, H -> +2/3
             [0.2, 0.2, 0.2, 0.4],  # gold none from every coder: not placed on the line
         ]
     )
@@ -254,3 +259,48 @@ def test_position_agreement_by_hand():
     # all gold on one point: a correlation is undefined, so nothing is reported
     same = gold.assign(label="hybrid")
     assert position_agreement(same, probs, DEFAULT_SCHEME, None, resamples=0, seed=1) is None
+
+
+def test_compare_models_script_pairs_the_bootstrap(tmp_path, tiny_model):
+    """A model compared with itself differs by exactly zero in every resample."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "compare_models.py"
+    gold = _gold(tmp_path)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            str(gold),
+            "--a",
+            str(tiny_model),
+            "--b",
+            str(tiny_model),
+            "--coders",
+            "a,b,c",
+            "--bootstrap",
+            "50",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = [
+        line
+        for line in result.stdout.splitlines()
+        if line.startswith("| ") and "statistic" not in line
+    ]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| accuracy",
+        "| macro-F1",
+        "| alpha",
+        "| position r",
+    ]
+    for row in rows:
+        a, b, diff = row.strip("| ").split(" | ")[1:]
+        assert a == b
+        # a tiny model may predict one class, leaving alpha or a correlation undefined
+        undefined = row.startswith(("| alpha", "| position")) and a.startswith("nan")
+        assert diff == "0.000 [0.000, 0.000]" or undefined
