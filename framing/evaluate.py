@@ -165,6 +165,14 @@ def evaluate(
     return metrics
 
 
+def passage_positions(probs: np.ndarray, scheme: LabelScheme) -> np.ndarray:
+    """Each unit's position on the -1..+1 line: its probabilities renormalised over the framing labels."""
+    framing = list(scheme.framing_labels)
+    columns = [scheme.label2id[label] for label in framing]
+    q = probs[:, columns] / np.maximum(probs[:, columns].sum(axis=1, keepdims=True), 1e-12)
+    return np.array([scheme.position_of(dict(zip(framing, row, strict=True))) for row in q])
+
+
 def position_agreement(
     gold: pd.DataFrame,
     probs: np.ndarray,
@@ -184,10 +192,7 @@ def position_agreement(
     """
     from scipy.stats import pearsonr, spearmanr
 
-    framing = list(scheme.framing_labels)
-    columns = [scheme.label2id[label] for label in framing]
-    q = probs[:, columns] / np.maximum(probs[:, columns].sum(axis=1, keepdims=True), 1e-12)
-    model = np.array([scheme.position_of(dict(zip(framing, row, strict=True))) for row in q])
+    model = passage_positions(probs, scheme)
     if coders:
         placed = [
             [scheme.positions[c] for c in (codes.get(k) for k in coders) if c in scheme.positions]

@@ -54,10 +54,10 @@ def load_splits(config: Config, scheme: LabelScheme) -> pd.DataFrame:
     seeded ones), so adding your hand-coded passages never reshuffles the corpus's test
     split; ids are prefixed with their file's name so that they stay unique.
     """
-    files = config.data.train_files
+    data = config.data
+    files = data.train_files
     if not files:
         raise FramingError("data.train names no file")
-    data = config.data
     frames = [
         load_annotated(
             path,
@@ -122,20 +122,6 @@ def _splits(frame: pd.DataFrame, path: str, config: Config) -> pd.Series:
         raise FramingError(
             f"{path}: cannot split {len(frame)} passages by label ({exc}); add more passages or a split column"
         ) from None
-    try:
-        frame["split"] = assign_splits(
-            frame,
-            validation_size=data.validation_size,
-            test_size=data.test_size,
-            seed=data.seed,
-            stratify_columns=("label",),
-            group_column=data.group_column,
-        )
-    except ValueError as exc:
-        raise FramingError(
-            f"{path}: cannot split {len(frame)} passages by label ({exc}); add more passages or a split column"
-        ) from None
-    return frame
 
 
 def train(config: Config, *, resume: bool = True, log: Callable[[str], None] = print) -> Path:

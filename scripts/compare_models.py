@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from framing.data import load_annotated
-from framing.evaluate import bootstrap_ci
+from framing.evaluate import bootstrap_ci, passage_positions
 from framing.labels import LabelScheme
 from framing.metrics import classification_metrics, krippendorff_alpha
 from framing.modeling import FramingClassifier
@@ -31,10 +31,7 @@ def statistics(
 ) -> dict[str, Callable[[np.ndarray], float]]:
     """Each statistic as a function of the resampled unit indices."""
     predicted = np.array([scheme.labels[k] for k in probs.argmax(axis=1)], dtype=object)
-    framing = list(scheme.framing_labels)
-    q = probs[:, [scheme.label2id[label] for label in framing]]
-    q = q / q.sum(axis=1, keepdims=True)
-    position = np.array([scheme.position_of(dict(zip(framing, row, strict=True))) for row in q])
+    position = passage_positions(probs, scheme)
     gold_position = np.array([scheme.positions.get(label, np.nan) for label in gold])
 
     def pearson(i: np.ndarray) -> float:
