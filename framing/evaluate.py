@@ -45,18 +45,26 @@ def bootstrap_ci(
     return (float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5)))
 
 
+def agreement_statistics(
+    gold: np.ndarray, predicted: np.ndarray, scheme: LabelScheme
+) -> dict[str, Callable[[np.ndarray], float]]:
+    """Accuracy, macro-F1, kappa and alpha as functions of unit indices, for the bootstrap."""
+    g, p = gold, predicted
+    return {
+        "accuracy": lambda i: float(np.mean(g[i] == p[i])),
+        "macro_f1": lambda i: float(classification_metrics(g[i], p[i], scheme.labels)["macro_f1"]),
+        "kappa": lambda i: cohen_kappa(g[i], p[i]),
+        "alpha": lambda i: krippendorff_alpha([g[i], p[i]], scheme.labels),
+    }
+
+
 def agreement(
     gold: Sequence[str], predicted: Sequence[str], scheme: LabelScheme, *, resamples: int, seed: int
 ) -> dict[str, Any]:
     """Accuracy, macro-F1, Cohen's kappa and Krippendorff's alpha of predictions vs gold, with CIs."""
     g, p = np.asarray(gold, dtype=object), np.asarray(predicted, dtype=object)
     base = classification_metrics(g, p, scheme.labels)
-    stats: dict[str, Callable[[np.ndarray], float]] = {
-        "accuracy": lambda i: float(np.mean(g[i] == p[i])),
-        "macro_f1": lambda i: float(classification_metrics(g[i], p[i], scheme.labels)["macro_f1"]),
-        "kappa": lambda i: cohen_kappa(g[i], p[i]),
-        "alpha": lambda i: krippendorff_alpha([g[i], p[i]], scheme.labels),
-    }
+    stats = agreement_statistics(g, p, scheme)
     out: dict[str, Any] = dict(base)
     out["kappa"] = cohen_kappa(g, p)
     out["alpha"] = krippendorff_alpha([g, p], scheme.labels)
@@ -167,10 +175,37 @@ def evaluate(
 
 def passage_positions(probs: np.ndarray, scheme: LabelScheme) -> np.ndarray:
     """Each unit's position on the -1..+1 line: its probabilities renormalised over the framing labels."""
-    framing = list(scheme.framing_labels)
-    columns = [scheme.label2id[label] for label in framing]
-    q = probs[:, columns] / np.maximum(probs[:, columns].sum(axis=1, keepdims=True), 1e-12)
-    return np.array([scheme.position_of(dict(zip(framing, row, strict=True))) for row in q])
+    framing = scheme.framing_labels
+    return np.array(
+        [
+            scheme.position_of(dict(zip(framing, row, strict=True)))
+            for row in scheme.framing_shares(probs)
+        ]
+    )
+
+
+def position_statistics(
+    model: np.ndarray, human: np.ndarray
+) -> dict[str, Callable[[np.ndarray], float]]:
+    """Pearson, Spearman and mean absolute difference of positions, as functions of unit
+    indices for the bootstrap; units whose human position is NaN (nobody placed them) are
+    skipped, and a correlation is NaN when either side does not vary."""
+    from scipy.stats import pearsonr, spearmanr
+
+    def placed(i: np.ndarray) -> np.ndarray:
+        return i[~np.isnan(human[i])]
+
+    def corr(fn: Callable[..., Any], i: np.ndarray) -> float:
+        i = placed(i)
+        if len(i) < 2 or np.ptp(human[i]) == 0 or np.ptp(model[i]) == 0:
+            return float("nan")
+        return float(fn(model[i], human[i])[0])
+
+    return {
+        "pearson": lambda i: corr(pearsonr, i),
+        "spearman": lambda i: corr(spearmanr, i),
+        "mae": lambda i: float(np.mean(np.abs(model[placed(i)] - human[placed(i)]))),
+    }
 
 
 def position_agreement(
@@ -190,8 +225,6 @@ def position_agreement(
     line (gold ``none``) are left out. Pearson and Spearman correlations and the mean
     absolute difference, with bootstrap intervals; None when fewer than 3 units are placed.
     """
-    from scipy.stats import pearsonr, spearmanr
-
     model = passage_positions(probs, scheme)
     if coders:
         placed = [
@@ -206,16 +239,7 @@ def position_agreement(
     if len(human) < 3 or np.ptp(human) == 0:
         return None
 
-    def corr(fn: Callable[..., Any], i: np.ndarray) -> float:
-        if np.ptp(human[i]) == 0 or np.ptp(model[i]) == 0:
-            return float("nan")
-        return float(fn(model[i], human[i])[0])
-
-    stats: dict[str, Callable[[np.ndarray], float]] = {
-        "pearson": lambda i: corr(pearsonr, i),
-        "spearman": lambda i: corr(spearmanr, i),
-        "mae": lambda i: float(np.mean(np.abs(model[i] - human[i]))),
-    }
+    stats = position_statistics(model, human)
     everyone = np.arange(len(human))
     out: dict[str, Any] = {"n": len(human), "against": "coders' mean" if coders else "gold label"}
     out.update({name: fn(everyone) for name, fn in stats.items()})

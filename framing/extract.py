@@ -319,16 +319,14 @@ def _drop_running_lines(pages: list[str], *, edge: int = 3, share: float = 0.4) 
         filled = [i for i, line in enumerate(page) if line.strip()]
         return sorted(set(filled[:edge] + filled[-edge:]))
 
-    seen: Counter[str] = Counter()
-    for page in lines:
-        seen.update({key(page[i]) for i in edges(page)})
+    marks = [{i: key(page[i]) for i in edges(page)} for page in lines]
+    seen = Counter(k for mark in marks for k in set(mark.values()))
     threshold = max(3, share * len(pages))
     running = {k for k, n in seen.items() if n >= threshold}
-    kept = []
-    for page in lines:
-        drop = {i for i in edges(page) if key(page[i]) in running}
-        kept.append("\n".join(line for i, line in enumerate(page) if i not in drop))
-    return kept
+    return [
+        "\n".join(line for i, line in enumerate(page) if mark.get(i) not in running)
+        for page, mark in zip(lines, marks, strict=True)
+    ]
 
 
 def _rejoin_hyphens(text: str) -> str:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from framing.errors import FramingError
 
 
@@ -53,6 +55,11 @@ class LabelScheme:
     def framing_labels(self) -> tuple[str, ...]:
         """The labels that say how change is framed (all but the none label)."""
         return tuple(label for label in self.labels if label != self.none_label)
+
+    def framing_shares(self, probs: np.ndarray) -> np.ndarray:
+        """Probability rows (columns in label order) renormalised over the framing labels."""
+        framing = probs[:, [self.label2id[label] for label in self.framing_labels]]
+        return framing / np.maximum(framing.sum(axis=1, keepdims=True), 1e-12)
 
     def position_of(self, shares: Mapping[str, float]) -> float:
         """Where shares of the framing labels sit on the -1 (top-down) .. +1 (bottom-up) line.

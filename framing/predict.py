@@ -275,12 +275,10 @@ def aggregate_document(probs: np.ndarray, scheme: LabelScheme) -> dict[str, Any]
             "position": 0.0,
             "ranking": [],
         }
-    p_framing = probs[:, framing]
-    mass = p_framing.sum(axis=1)
-    weight = mass.copy()
+    weight = probs[:, framing].sum(axis=1)
     if none_id is not None:
         weight = np.where(probs.argmax(axis=1) == none_id, weight * NONE_WEIGHT, weight)
-    q = p_framing / np.maximum(mass, 1e-12)[:, None]
+    q = scheme.framing_shares(probs)
     shares_arr = (weight[:, None] * q).sum(axis=0) / max(weight.sum(), 1e-12)
     shares = {label: float(s) for label, s in zip(scheme.framing_labels, shares_arr, strict=True)}
     position = scheme.position_of(shares)

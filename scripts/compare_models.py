@@ -20,9 +20,13 @@ from collections.abc import Callable
 import numpy as np
 
 from framing.data import load_annotated
-from framing.evaluate import bootstrap_ci, passage_positions
+from framing.evaluate import (
+    agreement_statistics,
+    bootstrap_ci,
+    passage_positions,
+    position_statistics,
+)
 from framing.labels import LabelScheme
-from framing.metrics import classification_metrics, krippendorff_alpha
 from framing.modeling import FramingClassifier
 
 
@@ -31,22 +35,14 @@ def statistics(
 ) -> dict[str, Callable[[np.ndarray], float]]:
     """Each statistic as a function of the resampled unit indices."""
     predicted = np.array([scheme.labels[k] for k in probs.argmax(axis=1)], dtype=object)
-    position = passage_positions(probs, scheme)
+    agree = agreement_statistics(gold, predicted, scheme)
     gold_position = np.array([scheme.positions.get(label, np.nan) for label in gold])
-
-    def pearson(i: np.ndarray) -> float:
-        keep = i[~np.isnan(gold_position[i])]
-        if np.ptp(gold_position[keep]) == 0 or np.ptp(position[keep]) == 0:
-            return float("nan")
-        return float(np.corrcoef(position[keep], gold_position[keep])[0, 1])
-
+    position = position_statistics(passage_positions(probs, scheme), gold_position)
     return {
-        "accuracy": lambda i: float(np.mean(gold[i] == predicted[i])),
-        "macro-F1": lambda i: classification_metrics(gold[i], predicted[i], scheme.labels)[
-            "macro_f1"
-        ],
-        "alpha": lambda i: krippendorff_alpha([gold[i], predicted[i]], scheme.labels),
-        "position r": pearson,
+        "accuracy": agree["accuracy"],
+        "macro-F1": agree["macro_f1"],
+        "alpha": agree["alpha"],
+        "position r": position["pearson"],
     }
 
 

@@ -308,8 +308,6 @@ def test_the_corpus_second_coding_covers_it_and_agrees():
     assert sorted(second["id"]) == sorted(corpus["id"])
     joined = corpus.merge(second, on="id")
     assert set(joined["code"]) <= set(DEFAULT_SCHEME.labels)
-    alpha = krippendorff_alpha(
-        [list(joined["label"]), list(joined["code"])], DEFAULT_SCHEME.labels
-    )
+    alpha = krippendorff_alpha([list(joined["label"]), list(joined["code"])], DEFAULT_SCHEME.labels)
     assert alpha > 0.99  # the card: 2,907 of 2,918 agree, alpha 0.995
     assert (joined["label"] != joined["code"]).sum() == 11
