@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from framing.data import load_annotated
+from framing.errors import FramingError
 from framing.evaluate import (
     agreement_statistics,
     bootstrap_ci,
@@ -92,4 +93,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except FramingError as exc:
+        raise SystemExit(f"compare_models: error: {exc}") from None
